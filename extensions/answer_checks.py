@@ -1,0 +1,158 @@
+"""Checks for the questionnaire's answers.
+
+Each function returns '' when the answer is fine, otherwise one sentence that names the field,
+the offending value and the fix; copier shows it as
+"Validation error for question '<name>': <sentence>".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from naming_rules import (
+    RESERVED_NAMESPACES,
+    dns_label_problem,
+    dns_subdomain_problem,
+    label_key_problem,
+    label_value_problem,
+)
+
+VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+SUPPORTED_MINORS = (29, 30, 31)
+GIT_URL = re.compile(r"^(https://[^\s/]+/\S+|ssh://[^\s/]+/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$")
+GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@/-]*$")
+CLUSTER_FIELDS = frozenset({"name", "network", "labels"})
+CLUSTER_NAME_MAX = 40
+
+
+def name_problem(field: str, value: object, max_length: int = 63) -> str:
+    """A DNS-1123 label answer (platform name, mesh ID, network...)."""
+    problem = dns_label_problem(value, max_length)
+    return f"{field} '{value}': {problem}" if problem else ""
+
+
+def subdomain_problem(field: str, value: object) -> str:
+    """A DNS-1123 subdomain answer (trust domain, ingress domain...)."""
+    problem = dns_subdomain_problem(value)
+    return f"{field} '{value}': {problem}" if problem else ""
+
+
+def istio_version_problem(value: object) -> str:
+    """An Istio release this template supports, as X.Y.Z."""
+    match = VERSION.match(str(value).strip()) if isinstance(value, str) else None
+    if not match:
+        return f"istio_version '{value}': write a release as MAJOR.MINOR.PATCH, e.g. 1.31.1"
+    major, minor = int(match[1]), int(match[2])
+    if major != 1 or minor not in SUPPORTED_MINORS:
+        lines = ", ".join(f"1.{m}.x" for m in SUPPORTED_MINORS)
+        return f"istio_version '{value}': this template supports the Istio lines {lines}; pick one of them"
+    return ""
+
+
+def git_url_problem(value: object) -> str:
+    """A Git URL the GitOps engine can clone: https://, ssh:// or scp-like git@host:path."""
+    if not isinstance(value, str) or not GIT_URL.match(value.strip()):
+        return (
+            f"git_repo_url '{value}': use https://host/org/repo.git, ssh://git@host/org/repo.git "
+            "or git@host:org/repo.git (plain http is refused)"
+        )
+    return ""
+
+
+def git_branch_problem(value: object) -> str:
+    """A branch name git accepts (the subset of git check-ref-format that matters here)."""
+    text = value if isinstance(value, str) else ""
+    bad = (
+        not text
+        or text.startswith(("-", "/"))
+        or text.endswith(("/", ".", ".lock"))
+        or ".." in text
+        or "//" in text
+        or "@{" in text
+        or any(c in text for c in " ~^:?*[\\")
+        or any(ord(c) < 32 for c in text)
+    )
+    return f"git_branch '{value}': use a valid branch name such as 'main' or 'release/platform'" if bad else ""
+
+
+def group_problem(field: str, value: object) -> str:
+    """An identity-provider group name used in RBAC subjects and Argo CD project roles."""
+    if not isinstance(value, str) or not GROUP.match(value) or len(value) > 253:
+        return (
+            f"{field} '{value}': use the group name as your identity provider sends it "
+            "(letters, digits and ':._@/-', no spaces)"
+        )
+    return ""
+
+
+def gateways_problem(value: object) -> str:
+    """The enabled gateway roles."""
+    allowed = ("ingress", "egress", "eastwest")
+    items = value if isinstance(value, list) else []
+    unknown = [item for item in items if item not in allowed]
+    if not isinstance(value, list) or unknown:
+        return f"gateways_enabled {value}: choose any of {', '.join(allowed)}"
+    if len(set(items)) != len(items):
+        return f"gateways_enabled {value}: list each gateway once"
+    return ""
+
+
+def egress_hosts_problem(value: object) -> str:
+    """External hosts reachable through the egress gateway: exact DNS names, each once."""
+    if not isinstance(value, list):
+        return "egress_allowed_hosts: give a YAML list of host names, e.g. [api.github.com], or [] for none"
+    seen: set[str] = set()
+    for host in value:
+        if isinstance(host, str) and host.startswith("*"):
+            return f"egress host '{host}': wildcards cannot be resolved by DNS; list each exact host name"
+        problem = dns_subdomain_problem(host)
+        if problem:
+            return f"egress host '{host}': {problem}"
+        if host in seen:
+            return f"egress host '{host}' is listed twice; keep one entry"
+        seen.add(host)
+    return ""
+
+
+def clusters_problem(value: object, gateways_enabled: object = ()) -> str:
+    """The cluster list: non-empty, unique names and valid fields; several networks need east-west."""
+    if not isinstance(value, list) or not value:
+        return "clusters: give at least one cluster, e.g. [{name: prod-eu-1, network: net-eu}]"
+    names: set[str] = set()
+    networks: set[str] = set()
+    for index, cluster in enumerate(value):
+        if not isinstance(cluster, Mapping):
+            return f"clusters[{index}]: write each cluster as a mapping with 'name' and 'network'"
+        name = cluster.get("name")
+        who = f"cluster '{name}'" if name is not None else f"clusters[{index}]"
+        extra = sorted(set(map(str, cluster)) - CLUSTER_FIELDS)
+        if extra:
+            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels"
+        problem = dns_label_problem(name, CLUSTER_NAME_MAX)
+        if problem:
+            return f"{who}: {problem}"
+        if name in RESERVED_NAMESPACES or name in {"in-cluster", "local"}:
+            return f"{who}: '{name}' is reserved; choose a name like 'prod-eu-1'"
+        if name in names:
+            return f"{who} is listed twice; cluster names must be unique"
+        names.add(name)
+        network = cluster.get("network")
+        problem = dns_label_problem(network)
+        if problem:
+            return f"{who}: network '{network}': {problem}"
+        networks.add(network)
+        labels = cluster.get("labels", {})
+        if not isinstance(labels, Mapping):
+            return f"{who}: labels must be a mapping such as {{region: eu-west-1, environment: prod}}"
+        for key, label in labels.items():
+            problem = label_key_problem(key) or label_value_problem(label)
+            if problem:
+                return f"{who}: label '{key}: {label}': {problem}"
+    enabled = gateways_enabled if isinstance(gateways_enabled, (list, tuple)) else ()
+    if len(networks) > 1 and "eastwest" not in enabled:
+        return (
+            f"clusters span {len(networks)} networks ({', '.join(sorted(networks))}): add 'eastwest' to "
+            "gateways_enabled so they can reach each other, or put them on one network"
+        )
+    return ""

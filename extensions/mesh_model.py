@@ -1,0 +1,53 @@
+"""Values derived from the answers: revision names, gateway namespaces, Sidecar egress.
+
+Templates only render what these functions decide, so the decisions are unit-tested here.
+"""
+
+from __future__ import annotations
+
+GATEWAY_ROLES = ("ingress", "egress", "eastwest")
+SINGLE_GATEWAY_NAMESPACE = "istio-gateways"
+
+
+def istio_revision(version: str) -> str:
+    """Istio's revision name for a version: dots become dashes (1.31.1 -> 1-31-1)."""
+    return version.strip().replace(".", "-")
+
+
+def gateway_namespace(role: str, layout: str) -> str:
+    """The namespace a gateway role lives in for a layout ('split' or 'single')."""
+    if role not in GATEWAY_ROLES:
+        raise ValueError(f"unknown gateway role {role!r}; expected one of {', '.join(GATEWAY_ROLES)}")
+    if layout == "single":
+        return SINGLE_GATEWAY_NAMESPACE
+    if layout == "split":
+        return f"istio-{role}"
+    raise ValueError(f"unknown gateway layout {layout!r}; expected 'split' or 'single'")
+
+
+def gateway_namespaces(layout: str, enabled: list[str]) -> list[dict[str, object]]:
+    """One entry per gateway namespace, in a stable order, with the roles it hosts."""
+    namespaces: dict[str, list[str]] = {}
+    for role in GATEWAY_ROLES:
+        if role in enabled:
+            namespaces.setdefault(gateway_namespace(role, layout), []).append(role)
+    return [{"name": name, "roles": roles} for name, roles in namespaces.items()]
+
+
+def sidecar_egress_hosts(layout: str, enabled: list[str]) -> list[str]:
+    """Hosts the mesh-wide default Sidecar imports.
+
+    `./*` is the workload's own namespace (root-namespace semantics) and `istio-system/*` the
+    control plane. The egress gateway's namespace is added when it exists, because the
+    allow-listed external hosts (ServiceEntries) live there. istio-config is left out on
+    purpose: it holds policy, never services, so importing it would only widen every proxy's config.
+    """
+    hosts = ["./*", "istio-system/*"]
+    if "egress" in enabled:
+        hosts.append(f"{gateway_namespace('egress', layout)}/*")
+    return hosts
+
+
+def host_slug(host: str) -> str:
+    """A Kubernetes name for an external host (api.github.com -> api-github-com)."""
+    return host.strip().lower().replace(".", "-")

@@ -1,0 +1,60 @@
+"""Registers the answer checks and derived values as Jinja filters for copier.
+
+copier-template-extensions loads this file by path, so its siblings are not importable by
+default. They are loaded from this file's own directory on every load, never from a cached
+module: during `copier update` the old and the new template version are rendered in one
+process, and each must use its own rules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+SIBLINGS = ("naming_rules", "mesh_model", "answer_checks")
+
+
+def load_siblings() -> dict[str, ModuleType]:
+    """Import this directory's modules fresh, then restore sys.path and sys.modules."""
+    here = str(Path(__file__).resolve().parent)
+    saved = {name: sys.modules.pop(name) for name in SIBLINGS if name in sys.modules}
+    sys.path.insert(0, here)
+    try:
+        return {name: importlib.import_module(name) for name in SIBLINGS}
+    finally:
+        sys.path.remove(here)
+        for name in SIBLINGS:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+class TemplateFilters(Extension):
+    """Answer checks (`*_problem`, '' when fine) and derived values as filters."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        modules = load_siblings()
+        checks, model = modules["answer_checks"], modules["mesh_model"]
+        environment.filters.update(
+            {
+                "name_problem": lambda value, field, max_length=63: checks.name_problem(field, value, max_length),
+                "subdomain_problem": lambda value, field: checks.subdomain_problem(field, value),
+                "group_problem": lambda value, field: checks.group_problem(field, value),
+                "istio_version_problem": checks.istio_version_problem,
+                "git_url_problem": checks.git_url_problem,
+                "git_branch_problem": checks.git_branch_problem,
+                "gateways_problem": checks.gateways_problem,
+                "egress_hosts_problem": checks.egress_hosts_problem,
+                "clusters_problem": checks.clusters_problem,
+                "istio_revision": model.istio_revision,
+                "gateway_namespace": model.gateway_namespace,
+                "gateway_namespaces": model.gateway_namespaces,
+                "sidecar_egress_hosts": model.sidecar_egress_hosts,
+                "host_slug": model.host_slug,
+            }
+        )
