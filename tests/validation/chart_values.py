@@ -91,6 +91,10 @@ def _describe(error: ValidationError, root: Mapping[str, Any], chart: str, versi
         for key in (k for k in error.instance if k not in known):
             yield f"{prefix}: {_format_path([*path, key])}: unknown key (not in {chart} chart {version})"
         return
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        # A map whose keys come from a closed set: the error's instance is the offending key.
+        yield f"{prefix}: {_format_path([*path, error.instance])}: unknown key (not in {chart} chart {version})"
+        return
     if kind == "not" and schema.get("description") and schema.get("not") == {}:
         yield f"{prefix}: {where}: {schema['description']}"
         return
@@ -102,10 +106,6 @@ def _describe(error: ValidationError, root: Mapping[str, Any], chart: str, versi
     if kind == "enum":
         allowed = ", ".join(json.dumps(v) for v in error.validator_value)
         yield f"{prefix}: {where}: {_short(error.instance)} is not one of {allowed}"
-        return
-    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
-        # A map whose keys come from a closed set: the error's instance is the offending key.
-        yield f"{prefix}: {_format_path([*path, error.instance])}: unknown key (not in {chart} chart {version})"
         return
     if kind in ("anyOf", "oneOf") and schema.get("description"):
         yield f"{prefix}: {where}: {_short(error.instance)} is not valid ({schema['description']})"

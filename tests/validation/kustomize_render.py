@@ -7,6 +7,7 @@ descriptor 2) counts as failed: warnings today are errors after the next kustomi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -39,7 +40,7 @@ def build(path: Path) -> str:
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
-            result = pykustomize.build(path)
+            result = asyncio.run(pykustomize.build(path))
         except pykustomize.KustomizeError as error:
             raise KustomizeBuildFailed(f"{path}: {error}") from error
         finally:
