@@ -16,7 +16,7 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "mesh_model", "answer_checks")
+SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting")
 
 
 def load_siblings() -> dict[str, ModuleType]:
@@ -39,7 +39,7 @@ class TemplateFilters(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         modules = load_siblings()
-        checks, model = modules["answer_checks"], modules["mesh_model"]
+        checks, model, quoting = modules["answer_checks"], modules["mesh_model"], modules["yaml_quoting"]
         environment.filters.update(
             {
                 "name_problem": lambda value, field, max_length=63: checks.name_problem(field, value, max_length),
@@ -56,5 +56,6 @@ class TemplateFilters(Extension):
                 "gateway_namespaces": model.gateway_namespaces,
                 "sidecar_egress_hosts": model.sidecar_egress_hosts,
                 "host_slug": model.host_slug,
+                "yaml_string": quoting.yaml_string,
             }
         )

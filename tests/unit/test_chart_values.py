@@ -1,0 +1,258 @@
+"""The chart values models catch what Helm would silently ignore (unknown keys) or mis-render (wrong types)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.validation.chart_values import MODEL_DIR, NoChartModelError, values_errors
+
+VERSION = "1.31.1"
+
+
+def istiod_values() -> dict[str, Any]:
+    return {
+        "revision": "1-31-1",
+        "revisionTags": ["prod-stable"],
+        "autoscaleEnabled": True,
+        "autoscaleMin": 2,
+        "autoscaleMax": 5,
+        "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        "pdb": {"minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+        "env": {"ENABLE_CA_SERVER": "false", "PILOT_TRACE_SAMPLING": 1},
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "istio", "effect": "NoSchedule"}],
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+        ],
+        "podAnnotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"},
+        "meshConfig": {
+            "rootNamespace": "istio-config",
+            "trustDomain": "cluster.local",
+            "trustDomainAliases": ["old.example.com"],
+            "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"},
+            "accessLogFile": "/dev/stdout",
+            "accessLogEncoding": "JSON",
+            "enableTracing": False,
+            "defaultConfig": {"proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}, "holdApplicationUntilProxyStarts": True},
+            "discoverySelectors": [{"matchLabels": {"istio.io/mesh": "enabled"}}],
+            "extensionProviders": [{"name": "otel", "opentelemetry": {"service": "otel.observability.svc", "port": 4317}}],
+            "defaultProviders": {"tracing": ["otel"]},
+        },
+        "global": {
+            "meshID": "mesh1",
+            "multiCluster": {"clusterName": "cluster-a"},
+            "network": "network-a",
+            "istioNamespace": "istio-system",
+            "priorityClassName": "system-cluster-critical",
+            "caAddress": "cert-manager-istio-csr.cert-manager.svc:443",
+            "proxy": {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}},
+            "defaultPodDisruptionBudget": {"enabled": True},
+        },
+        "base": {"validationFailurePolicy": "Fail"},
+        "compatibilityVersion": "1.30",
+    }
+
+
+def base_values() -> dict[str, Any]:
+    return {
+        "defaultRevision": "1-31-1",
+        "base": {"validationFailurePolicy": "Fail", "enableCRDTemplates": True, "excludedCRDs": []},
+        "global": {"istioNamespace": "istio-system", "enableReaderRBAC": True},
+        "experimental": {"stableValidationPolicy": False},
+    }
+
+
+def gateway_values() -> dict[str, Any]:
+    return {
+        "name": "istio-eastwestgateway",
+        "revision": "prod-stable",
+        "networkGateway": "network-a",
+        "labels": {"istio": "eastwestgateway", "topology.istio.io/network": "network-a"},
+        "service": {
+            "type": "LoadBalancer",
+            "annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
+            "ports": [{"name": "status-port", "port": 15021, "targetPort": 15021, "protocol": "TCP"}],
+        },
+        "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        "podDisruptionBudget": {"minAvailable": 1},
+        "global": {"networkPolicy": {"enabled": False}},
+    }
+
+
+REALISTIC = {"istiod": istiod_values, "base": base_values, "gateway": gateway_values}
+
+
+def with_change(chart: str, dotted: str, value: Any) -> dict[str, Any]:
+    values = copy.deepcopy(REALISTIC[chart]())
+    *parents, leaf = dotted.split(".")
+    node = values
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return values
+
+
+def one_error(chart: str, values: dict[str, Any]) -> str:
+    errors = values_errors(chart, values, VERSION)
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+@pytest.mark.parametrize("chart", sorted(REALISTIC))
+def test_models_are_valid_draft_2020_12_and_name_their_upstream(chart: str) -> None:
+    schema = json.loads((MODEL_DIR / f"{chart}-{VERSION}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "istio/istio" in schema["$comment"] and "commit" in schema["$comment"]
+
+
+@pytest.mark.parametrize("chart", sorted(REALISTIC))
+def test_realistic_values_pass(chart: str) -> None:
+    assert values_errors(chart, REALISTIC[chart](), VERSION) == []
+
+
+@pytest.mark.parametrize("chart", sorted(REALISTIC))
+def test_empty_values_file_passes(chart: str) -> None:
+    assert values_errors(chart, {}, VERSION) == []
+    assert values_errors(chart, None, VERSION) == []
+
+
+# --- istiod -------------------------------------------------------------------------------------
+
+
+def test_istiod_typo_top_level_key() -> None:
+    assert one_error("istiod", with_change("istiod", "autoscaleMinn", 2)) == (
+        "istiod values: autoscaleMinn: unknown key (not in istiod chart 1.31.1)"
+    )
+
+
+def test_istiod_typo_mesh_config_key() -> None:
+    assert one_error("istiod", with_change("istiod", "meshConfig.rootNamespce", "istio-config")) == (
+        "istiod values: meshConfig.rootNamespce: unknown key (not in istiod chart 1.31.1)"
+    )
+
+
+def test_istiod_typo_in_global() -> None:
+    assert "global.multicluster" in one_error("istiod", with_change("istiod", "global.multicluster", {"clusterName": "a"}))
+
+
+def test_istiod_flat_priority_class_name_is_ignored_by_the_chart() -> None:
+    # The istiod Deployment only reads global.priorityClassName.
+    assert "priorityClassName: unknown key" in one_error("istiod", with_change("istiod", "priorityClassName", "x"))
+
+
+def test_istiod_wrong_type() -> None:
+    assert one_error("istiod", with_change("istiod", "autoscaleEnabled", "true")) == (
+        'istiod values: autoscaleEnabled: expected boolean, got string "true"'
+    )
+    assert "expected integer" in one_error("istiod", with_change("istiod", "autoscaleMax", "5"))
+    assert "expected string" in one_error(
+        "istiod", with_change("istiod", "meshConfig.defaultConfig", {"proxyMetadata": {"ISTIO_META_DNS_CAPTURE": True}})
+    )
+
+
+def test_istiod_bad_enum() -> None:
+    error = one_error("istiod", with_change("istiod", "meshConfig.outboundTrafficPolicy", {"mode": "DENY_ALL"}))
+    assert error.startswith('istiod values: meshConfig.outboundTrafficPolicy.mode: "DENY_ALL" is not one of')
+    assert "fail" in one_error("istiod", with_change("istiod", "base.validationFailurePolicy", "fail"))
+
+
+def test_istiod_revision_must_be_a_dns_label() -> None:
+    assert "revision" in one_error("istiod", with_change("istiod", "revision", "1.31.1"))
+
+
+def test_istiod_compatibility_version_must_be_a_quoted_string() -> None:
+    assert "compatibilityVersion" in one_error("istiod", with_change("istiod", "compatibilityVersion", 1.3))
+
+
+def test_istiod_legacy_pilot_alias_takes_the_flat_keys_only() -> None:
+    assert values_errors("istiod", {"pilot": {"autoscaleMin": 2, "env": {"A": "b"}}}, VERSION) == []
+    assert one_error("istiod", {"pilot": {"autoscaleMinimum": 2}}) == (
+        "istiod values: pilot.autoscaleMinimum: unknown key (not in istiod chart 1.31.1)"
+    )
+
+
+def test_istiod_internal_defaults_key_is_refused() -> None:
+    assert "_internal_defaults_do_not_set" in one_error("istiod", {"_internal_defaults_do_not_set": {"revision": "x"}})
+
+
+# --- base ---------------------------------------------------------------------------------------
+
+
+def test_base_typo_top_level_key() -> None:
+    assert one_error("base", with_change("base", "defaultRevison", "1-31-1")) == (
+        "base values: defaultRevison: unknown key (not in base chart 1.31.1)"
+    )
+
+
+def test_base_typo_nested_key() -> None:
+    assert one_error("base", with_change("base", "base.validationFailurPolicy", "Fail")) == (
+        "base values: base.validationFailurPolicy: unknown key (not in base chart 1.31.1)"
+    )
+
+
+def test_base_istiod_only_keys_are_unknown() -> None:
+    assert "global.meshID: unknown key" in one_error("base", with_change("base", "global.meshID", "mesh1"))
+
+
+def test_base_wrong_type() -> None:
+    assert one_error("base", with_change("base", "base.enableCRDTemplates", "yes")) == (
+        'base values: base.enableCRDTemplates: expected boolean, got string "yes"'
+    )
+
+
+def test_base_bad_enum() -> None:
+    assert "is not one of" in one_error("base", with_change("base", "base.validationFailurePolicy", "Always"))
+
+
+# --- gateway ------------------------------------------------------------------------------------
+
+
+def test_gateway_typo_top_level_key() -> None:
+    assert one_error("gateway", with_change("gateway", "networkGatway", "network-a")) == (
+        "gateway values: networkGatway: unknown key (not in gateway chart 1.31.1)"
+    )
+
+
+def test_gateway_typo_nested_key() -> None:
+    assert one_error("gateway", with_change("gateway", "autoscaling.minReplica", 2)) == (
+        "gateway values: autoscaling.minReplica: unknown key (not in gateway chart 1.31.1)"
+    )
+
+
+def test_gateway_keys_upstream_accepts_but_never_reads_are_refused() -> None:
+    assert "no effect" in one_error("gateway", with_change("gateway", "defaultRevision", "1-31-1"))
+
+
+def test_gateway_global_only_takes_gateway_keys() -> None:
+    assert "global.meshID: unknown key" in one_error("gateway", with_change("gateway", "global.meshID", "mesh1"))
+
+
+def test_gateway_wrong_type() -> None:
+    assert one_error("gateway", with_change("gateway", "autoscaling.enabled", "false")) == (
+        'gateway values: autoscaling.enabled: expected boolean, got string "false"'
+    )
+    port = {"name": "https", "port": 443, "targetPort": "https"}
+    assert "service.ports[0].targetPort: expected integer" in one_error("gateway", with_change("gateway", "service.ports", [port]))
+
+
+def test_gateway_bad_enum() -> None:
+    assert one_error("gateway", with_change("gateway", "service.type", "Loadbalancer")).startswith(
+        'gateway values: service.type: "Loadbalancer" is not one of'
+    )
+    assert "is not one of" in one_error(
+        "gateway", with_change("gateway", "podDisruptionBudget", {"unhealthyPodEvictionPolicy": "Always"})
+    )
+
+
+def test_unknown_chart_or_version_is_a_clear_error() -> None:
+    with pytest.raises(NoChartModelError, match="no values model for chart 'istiod' version '1.99.0'"):
+        values_errors("istiod", {}, "1.99.0")
+    with pytest.raises(NoChartModelError, match="cni"):
+        values_errors("cni", {}, VERSION)
