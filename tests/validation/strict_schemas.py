@@ -26,7 +26,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -130,9 +130,7 @@ def core_kinds() -> frozenset[tuple[str, str]]:
 def _core_schema_dir() -> Any:
     """kubernetes-validate's strict schema directory for KUBERNETES_VERSION (a Traversable)."""
     candidates = [
-        v
-        for v in kubernetes_validate.utils.all_versions()
-        if _version_tuple(v) <= _version_tuple(KUBERNETES_VERSION)
+        v for v in kubernetes_validate.utils.all_versions() if _version_tuple(v) <= _version_tuple(KUBERNETES_VERSION)
     ]
     if not candidates:
         raise StrictSchemaToolchainError(f"kubernetes-validate has no schemas for Kubernetes <= {KUBERNETES_VERSION}")
@@ -145,7 +143,8 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 @lru_cache(maxsize=1)
 def _core_definitions() -> dict[str, Any]:
-    return json.loads(_core_schema_dir().joinpath("_definitions.json").read_text())
+    definitions: dict[str, Any] = json.loads(_core_schema_dir().joinpath("_definitions.json").read_text())
+    return definitions
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +158,8 @@ def _core_registry() -> Registry:
 
 
 def _core_schema_file(api_version: str, kind: str) -> str:
-    # kubernetes-validate's naming: rbac.authorization.k8s.io/v1 Role -> role-rbac-v1.json, v1 Namespace -> namespace-v1.json
+    # kubernetes-validate's naming: rbac.authorization.k8s.io/v1 Role -> role-rbac-v1.json,
+    # v1 Namespace -> namespace-v1.json
     return f"{kind.lower()}-{_file_api_version(api_version)}.json"
 
 
@@ -167,7 +167,7 @@ def _file_api_version(api_version: str) -> str:
     return re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _core_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
     if (api_version, kind) not in core_kinds():
         return None
@@ -195,7 +195,9 @@ def _validate_core(obj: dict[str, Any], api_version: str, kind: str) -> ObjectRe
     return _report(obj, covered=True, errors=tuple(errors))
 
 
-def _additional_keys(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+def _additional_keys(instance: object, schema: object) -> list[str]:
+    if not isinstance(instance, Mapping) or not isinstance(schema, Mapping):
+        return []
     known = schema.get("properties", {})
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     return [key for key in instance if key not in known and not any(p.search(key) for p in patterns)]
@@ -241,7 +243,9 @@ def _run_crd_validator(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise StrictSchemaToolchainError(f"{CRD_SCRIPT.name} failed (exit {done.returncode}): {done.stderr.strip()}")
     results = json.loads(done.stdout)
     if not isinstance(results, list) or len(results) != len(objects):
-        raise StrictSchemaToolchainError(f"{CRD_SCRIPT.name} returned {len(results)} results for {len(objects)} objects")
+        raise StrictSchemaToolchainError(
+            f"{CRD_SCRIPT.name} returned {len(results)} results for {len(objects)} objects"
+        )
     return results
 
 

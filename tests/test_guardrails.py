@@ -1,0 +1,154 @@
+"""Each guardrail passes on the rendered default and catches the bad case it exists for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.validation import guardrails, rendered_platform
+from tests.validation.platform_check import check
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+HEADER = guardrails.HEADER + "\n"
+ISTIOD_VALUES = "mesh/revisions/1-31-1/istiod.values.yaml"
+CONFIG_KUSTOMIZATION = "mesh/base/istio-config/kustomization.yaml"
+INGRESS = "gateways/base/istio-ingress"
+
+
+def add_resource(root: Path, directory: str, name: str, manifest: str) -> None:
+    (root / directory / name).write_text(HEADER + manifest)
+    append(root / directory / "kustomization.yaml", f"  - {name}\n")
+
+
+BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "builds cleanly": (lambda r: append(r / CONFIG_KUSTOMIZATION, "  - missing.yaml\n"), "missing.yaml"),
+    "istiod sets root namespace and mesh identity": (
+        lambda r: replace(r / ISTIOD_VALUES, "rootNamespace: istio-config", "rootNamespace: istio-system"),
+        "meshConfig.rootNamespace is 'istio-system'",
+    ),
+    "mesh identity consistent": (
+        lambda r: append(r / "mesh/clusters/cluster-2/istiod.values.yaml", "  meshID: other\n"),
+        "disagree on global.meshID",
+    ),
+    "istio-system holds only istiod": (
+        lambda r: add_resource(
+            r, "mesh/base/istio-system", "config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: istio-system\n"
+        ),
+        "ConfigMap istio-system/x: only istiod lives in istio-system",
+    ),
+    "EnvoyFilters only in istio-config": (
+        lambda r: add_resource(
+            r,
+            INGRESS,
+            "filter.yaml",
+            "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: f\n  namespace: istio-ingress\n"
+            "spec:\n  configPatches: []\n",
+        ),
+        "EnvoyFilter istio-ingress/f: EnvoyFilters belong in istio-config only",
+    ),
+    "STRICT mTLS by default": (
+        lambda r: replace(r / "mesh/base/istio-config/peer-authentication-default.yaml", "mode: STRICT", "mode: PERMISSIVE"),
+        "no mesh-wide STRICT PeerAuthentication",
+    ),
+    "default Sidecar limits egress": (
+        lambda r: replace(r / "mesh/base/istio-config/sidecar-default.yaml", '"./*"', '"*/*"'),
+        "imports everything",
+    ),
+    "gateways outside istio-system": (
+        lambda r: replace(r / "clusters/cluster-1/gateways.yaml", "namespace: istio-ingress\n  sources", "namespace: istio-system\n  sources"),
+        "gateway release istio-ingressgateway must not run in istio-system",
+    ),
+    "no key material": (
+        lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
+        "mesh/ca.pem: contains PEM key or certificate material",
+    ),
+    "files carry the header": (lambda r: replace(r / ISTIOD_VALUES, HEADER, ""), f"{ISTIOD_VALUES}: first line"),
+    "no orphan manifests": (
+        lambda r: (r / INGRESS / "stray.yaml").write_text(HEADER + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n"),
+        "ConfigMap stray is in no kustomization",
+    ),
+    "Argo CD projects confine applications": (
+        lambda r: add_resource(
+            r, "apps/base/example", "role.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escalate\nrules: []\n"
+        ),
+        "project platform-apps does not allow ClusterRole escalate",
+    ),
+    "Argo CD sync order": (
+        lambda r: replace(r / "clusters/cluster-1/istiod-1-31-1.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
+        "istiod (wave 9) must sync before gateways",
+    ),
+    "charts pinned": (
+        lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
+        "is not an exact release",
+    ),
+}
+
+
+TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n"}, {"name": "cluster-2", "network": "n"}]}
+ANSWERS = {"mesh identity consistent": TWO_CLUSTERS}
+
+
+def test_every_guardrail_has_a_breaking_case() -> None:
+    assert set(BREAKAGES) == set(guardrails.GUARDRAILS)
+
+
+@pytest.mark.parametrize("name", sorted(guardrails.GUARDRAILS))
+def test_guardrail_catches_its_bad_case(name: str, render, editable_copy) -> None:
+    answers = ANSWERS.get(name, {})
+    pristine = rendered_platform.load(render(answers))
+    assert guardrails.GUARDRAILS[name](pristine) == [], "passes on the unbroken render"
+    root = editable_copy(render(answers))
+    breakage, expected = BREAKAGES[name]
+    breakage(root)
+    found = guardrails.GUARDRAILS[name](rendered_platform.load(root))
+    assert any(expected in problem for problem in found), found
+
+
+def test_argocd_project_rejects_envoyfilter_for_service_owners(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    add_resource(
+        root,
+        "apps/base/example",
+        "filter.yaml",
+        "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: f\n  namespace: example\nspec:\n  configPatches: []\n",
+    )
+    found = guardrails.argocd_projects_confine_applications(rendered_platform.load(root))
+    assert any("does not allow EnvoyFilter example/f" in p for p in found), found
+
+
+def test_typo_in_values_file_fails_the_platform_check(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    replace(root / ISTIOD_VALUES, "autoscaleMin:", "autoscaleMinimum:")
+    replace(root / "gateways/revisions/1-31-1/ingress.values.yaml", "minReplicas:", "minReplica:")
+    problems = check(root).values_problems
+    assert any("autoscaleMinimum: unknown key" in p for p in problems), problems
+    assert any("minReplica" in p for p in problems), problems
+
+
+def test_typo_in_rendered_objects_fails_strict_validation(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    replace(root / "mesh/base/istio-config/sidecar-default.yaml", "  egress:", "  egres:")
+    replace(root / "clusters/cluster-1/mesh-config.yaml", "  project:", "  projekt:")
+    replace(root / "mesh/base/istio-config/namespace.yaml", "  labels:", "  lables:")
+    problems = "\n".join(check(root).schema_problems)
+    assert "spec.egres: unknown field" in problems
+    assert "spec.projekt: unknown field" in problems
+    assert "lables" in problems
+
+
+def test_yamllint_problems_fail_the_platform_check(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    append(root / ISTIOD_VALUES, "trailing: spaces   \n")
+    assert any("trailing-spaces" in p for p in check(root).yamllint_problems)
