@@ -89,6 +89,13 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "clusters/cluster-1/istiod-1-31-1.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
         "istiod (wave 9) must sync before gateways",
     ),
+    "every entry point is synced": (
+        lambda r: (r / "apps/clusters/cluster-1/forgotten").mkdir()
+        or (r / "apps/clusters/cluster-1/forgotten/kustomization.yaml").write_text(
+            HEADER + "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+        ),
+        "apps/clusters/cluster-1/forgotten: no Application syncs this kustomization",
+    ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
         "is not an exact release",

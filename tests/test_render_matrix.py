@@ -55,6 +55,20 @@ def test_every_matrix_case_is_valid(case) -> None:
     assert report.invalid_objects == 0
 
 
+def test_default_entry_points_are_the_synced_overlays(render) -> None:
+    root = render({})
+    entries = {p.relative_to(root).as_posix() for p in check(root).platform.entry_points}
+    assert entries == {
+        "argocd",
+        "clusters/cluster-1",
+        "mesh/clusters/cluster-1/istio-system",
+        "mesh/clusters/cluster-1/istio-config",
+        "gateways/clusters/cluster-1/istio-ingress",
+        "gateways/clusters/cluster-1/istio-egress",
+        "apps/clusters/cluster-1/example",
+    }
+
+
 def _namespaces(root) -> set[str]:
     report = check(root)
     return {o["metadata"]["name"] for o in report.platform.objects if o["kind"] == "Namespace"}

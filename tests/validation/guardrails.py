@@ -282,6 +282,22 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
     return problems
 
 
+def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
+    """Every kustomization nothing else includes is the path of some Application: no dead overlays."""
+    synced = set()
+    for app in _unique(platform.objects):
+        if app.get("kind") == "Application":
+            spec = app.get("spec", {})
+            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+                if "path" in source:
+                    synced.add((platform.root / source["path"]).resolve())
+    return [
+        f"{platform.relative(directory)}: no Application syncs this kustomization"
+        for directory in platform.entry_points
+        if directory.resolve() not in synced
+    ]
+
+
 def _sync_step(spec: dict) -> str | None:
     """Which step of the install order an Application performs, judged by what it deploys."""
     sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
@@ -348,5 +364,6 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "no orphan manifests": no_orphan_manifests,
     "Argo CD projects confine applications": argocd_projects_confine_applications,
     "Argo CD sync order": argocd_sync_order,
+    "every entry point is synced": every_entry_point_is_synced,
     "charts pinned": charts_from_istio_release_repository,
 }

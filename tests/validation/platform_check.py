@@ -108,7 +108,8 @@ def summary(report: CheckReport) -> str:
         f"platform repo: {platform.root}",
         f"files: {len(platform.files)}",
         f"kustomizations built: {len(platform.builds)} ok, {len(platform.build_errors)} failed",
-        f"objects rendered (all builds): {len(platform.objects)}",
+        f"objects applied (entry points): {len(platform.applied_objects)} from {len(platform.entry_points)} "
+        f"kustomizations; validated across all builds: {len(platform.objects)}",
         f"schema: {sum(report.kinds.values())} objects, {report.invalid_objects} invalid, "
         f"{len(report.uncovered)} kinds uncovered, kinds: {len(report.kinds)}",
         f"helm releases checked: {len(platform.helm_releases)}, values problems: {len(report.values_problems)}",

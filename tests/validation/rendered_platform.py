@@ -44,6 +44,23 @@ class RenderedPlatform:
         """Every object of every build (bases and overlays both, so shared objects repeat)."""
         return [obj for objs in self.builds.values() for obj in objs]
 
+    @property
+    def entry_points(self) -> list[Path]:
+        """Kustomizations no other kustomization includes: what the engine actually applies."""
+        included: set[Path] = set()
+        for directory in self.builds:
+            spec = load_yaml_file(directory / "kustomization.yaml")
+            for entry in spec.get("resources", []) + spec.get("components", []):
+                target = (directory / entry).resolve()
+                if target.is_dir():
+                    included.add(target)
+        return [d for d in self.builds if d not in included]
+
+    @property
+    def applied_objects(self) -> list[dict]:
+        """Objects of the entry points: one per object the engines create across all clusters."""
+        return [obj for directory in self.entry_points for obj in self.builds[directory]]
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() or "."
 
