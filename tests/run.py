@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 SCHEMAS = REPO / "tests" / "schemas"
-PY_LOCKS = [REPO / "requirements.txt", REPO / "tests" / "requirements.txt", REPO / "tests" / "requirements-pykustomize.txt"]
+PY_LOCKS = [REPO / "requirements.txt", REPO / "tests" / "requirements.txt", REPO / "tests" / "constraints.txt", REPO / "tests" / "requirements-pykustomize.txt"]
 NPM_LOCKS = [SCHEMAS / "package.json", SCHEMAS / "package-lock.json"]
 USAGE = __doc__.split("\n\n")[1]
 
