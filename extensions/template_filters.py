@@ -16,7 +16,7 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting")
+SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions")
 
 
 def load_siblings() -> dict[str, ModuleType]:
@@ -40,6 +40,7 @@ class TemplateFilters(Extension):
         super().__init__(environment)
         modules = load_siblings()
         checks, model, quoting = modules["answer_checks"], modules["mesh_model"], modules["yaml_quoting"]
+        environment.globals["service_owner_kinds"] = modules["persona_permissions"].service_owner_kinds()
         environment.filters.update(
             {
                 "name_problem": lambda value, field, max_length=63: checks.name_problem(field, value, max_length),
@@ -57,5 +58,6 @@ class TemplateFilters(Extension):
                 "sidecar_egress_hosts": model.sidecar_egress_hosts,
                 "host_slug": model.host_slug,
                 "yaml_string": quoting.yaml_string,
+                "rbac_rules": modules["persona_permissions"].rbac_rules,
             }
         )

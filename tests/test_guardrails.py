@@ -81,7 +81,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "Argo CD projects confine applications": (
         lambda r: add_resource(
-            r, "apps/base/example", "role.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escalate\nrules: []\n"
+            r, "apps/base/example/workloads", "role.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escalate\nrules: []\n"
         ),
         "project platform-apps does not allow ClusterRole escalate",
     ),
@@ -127,7 +127,7 @@ def test_argocd_project_rejects_envoyfilter_for_service_owners(render, editable_
     root = editable_copy(render({}))
     add_resource(
         root,
-        "apps/base/example",
+        "apps/base/example/workloads",
         "filter.yaml",
         "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: f\n  namespace: example\nspec:\n  configPatches: []\n",
     )

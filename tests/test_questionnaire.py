@@ -15,7 +15,6 @@ BAD_ANSWERS = [
     ({"istio_version": "1.31"}, "istio_version", "MAJOR.MINOR.PATCH"),
     ({"git_repo_url": "http://example.com/x.git"}, "git_repo_url", "plain http is refused"),
     ({"platform_name": "My Platform"}, "platform_name", "DNS-1123 label"),
-    ({"gitops_engine": "flux"}, "gitops_engine", "choose argocd"),
     ({"egress_allowed_hosts": ["*.example.com"]}, "egress_allowed_hosts", "wildcards"),
     ({"trust_domain": "Cluster_Local"}, "trust_domain", "DNS-1123 subdomain"),
     (

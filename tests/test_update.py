@@ -51,7 +51,7 @@ def test_update_keeps_edits_and_brings_new_practice(two_versions: Path, tmp_path
     istiod = project / "mesh/revisions/1-31-1/istiod.values.yaml"
     ingress = project / "gateways/revisions/1-31-1/ingress.values.yaml"
     readme = project / "README.md"
-    example = project / "apps/base/example"
+    example = project / "apps/base/example/workloads"
     assert "accessLogFile" not in istiod.read_text()
     istiod.write_text(istiod.read_text().replace("autoscaleMax: 5", "autoscaleMax: 8"))
     ingress.write_text(ingress.read_text().replace("cpu: 100m", "cpu: 250m"))
