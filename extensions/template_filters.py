@@ -16,7 +16,7 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions")
+SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls")
 
 
 def load_siblings() -> dict[str, ModuleType]:
@@ -59,5 +59,6 @@ class TemplateFilters(Extension):
                 "host_slug": model.host_slug,
                 "yaml_string": quoting.yaml_string,
                 "rbac_rules": modules["persona_permissions"].rbac_rules,
+                "flux_git_url": modules["git_urls"].flux_git_url,
             }
         )

@@ -29,7 +29,7 @@ INGRESS = "gateways/base/istio-ingress"
 
 def add_resource(root: Path, directory: str, name: str, manifest: str) -> None:
     (root / directory / name).write_text(HEADER + manifest)
-    append(root / directory / "kustomization.yaml", f"  - {name}\n")
+    replace(root / directory / "kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
 
 
 BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
@@ -94,7 +94,34 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         or (r / "apps/clusters/cluster-1/forgotten/kustomization.yaml").write_text(
             HEADER + "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
         ),
-        "apps/clusters/cluster-1/forgotten: no Application syncs this kustomization",
+        "apps/clusters/cluster-1/forgotten: no Application or Flux Kustomization syncs this kustomization",
+    ),
+    "Flux Kustomizations well formed": (
+        lambda r: replace(r / "clusters/cluster-1/mesh-config.yaml", "  timeout: 10m\n", ""),
+        "Kustomization flux-system/mesh-config: spec.timeout is not set",
+    ),
+    "Flux install order": (
+        lambda r: replace(r / "clusters/cluster-1/mesh-config.yaml", "    - name: istio-ingress\n", ""),
+        "Kustomization mesh-config must depend on istio-ingress",
+    ),
+    "Flux HelmReleases remediate": (
+        lambda r: replace(r / "flux/releases/istio-base/helm-release.yaml", "crds: CreateReplace", "crds: Skip"),
+        "HelmRelease istio-base: install.crds must be CreateReplace",
+    ),
+    "Flux controllers locked down": (
+        lambda r: replace(r / "clusters/cluster-1/flux-system/kustomization.yaml", "value: --default-service-account=flux", "value: --log-level=debug"),
+        "kustomize-controller lacks --default-service-account=flux",
+    ),
+    "tenants confined": (
+        lambda r: add_resource(
+            r,
+            "flux/tenants/example",
+            "escalation.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: reach\n  namespace: istio-config\n"
+            "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\n"
+            "subjects:\n  - kind: ServiceAccount\n    name: flux\n    namespace: example\n",
+        ),
+        "reaches namespace istio-config",
     ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
@@ -104,7 +131,15 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n"}, {"name": "cluster-2", "network": "n"}]}
-ANSWERS = {"mesh identity consistent": TWO_CLUSTERS}
+FLUX = {"gitops_engine": "flux"}
+ANSWERS = {
+    "mesh identity consistent": TWO_CLUSTERS,
+    "Flux Kustomizations well formed": FLUX,
+    "Flux install order": FLUX,
+    "Flux HelmReleases remediate": FLUX,
+    "Flux controllers locked down": FLUX,
+    "tenants confined": FLUX,
+}
 
 
 def test_every_guardrail_has_a_breaking_case() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.validation import kustomize_render
+from tests.validation import kustomize_render, rendered_platform
 from tests.validation.platform_check import check, summary
 
 THREE_CLUSTERS = [
@@ -40,10 +40,14 @@ MATRIX = {
 }
 
 
-@pytest.fixture(params=sorted(MATRIX), scope="module")
+ENGINES = ("argocd", "flux")
+
+
+@pytest.fixture(params=[(name, engine) for name in sorted(MATRIX) for engine in ENGINES], ids=lambda p: f"{p[0]}-{p[1]}", scope="module")
 def case(request: pytest.FixtureRequest, render) -> tuple[str, dict, object]:
-    answers = MATRIX[request.param]
-    return request.param, answers, render(answers)
+    name, engine = request.param
+    answers = {**MATRIX[name], "gitops_engine": engine}
+    return f"{name} ({engine})", answers, render(answers)
 
 
 def test_every_matrix_case_is_valid(case) -> None:
@@ -124,9 +128,12 @@ def test_outbound_policy_reaches_istiod(render) -> None:
         assert values["meshConfig"]["outboundTrafficPolicy"]["mode"] == expected
 
 
-def test_pykustomize_matches_kubectl_kustomize(render) -> None:
-    root = render(MATRIX["split-eastwest-three-clusters"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pykustomize_matches_kubectl_kustomize(render, engine: str, tmp_path) -> None:
+    root = tmp_path / "repo"
+    assert rendered_platform.engine_workdir(render({**MATRIX["split-eastwest-three-clusters"], "gitops_engine": engine}), root) == engine
     directories = kustomize_render.find_kustomizations(root)
     assert len(directories) > 20
     for directory in directories:
-        assert kustomize_render.build(directory) == kustomize_render.kubectl_build(directory), directory
+        unrestricted = rendered_platform.builds_unrestricted(engine, directory.relative_to(root))
+        assert kustomize_render.build(directory, unrestricted) == kustomize_render.kubectl_build(directory, unrestricted), directory

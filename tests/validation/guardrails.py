@@ -6,6 +6,7 @@ tests/test_guardrails.py shows each one catching the bad case it exists for.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -43,16 +44,17 @@ def _group(api_version: str) -> str:
 
 
 def _unique(objects: list[dict]) -> list[dict]:
-    seen: dict[tuple, dict] = {}
+    """Objects without exact repeats (a base and its overlays render the same object; clusters
+    render same-named objects with different content, and those are all kept)."""
+    seen: dict[str, dict] = {}
     for obj in objects:
-        meta = obj.get("metadata", {})
-        seen.setdefault((obj.get("apiVersion"), obj.get("kind"), meta.get("namespace"), meta.get("name")), obj)
+        seen.setdefault(json.dumps(obj, sort_keys=True), obj)
     return list(seen.values())
 
 
 def builds_cleanly(platform: RenderedPlatform) -> list[str]:
-    """Every kustomization builds without errors or warnings."""
-    return [message for message in platform.build_errors.values()]
+    """Every kustomization builds without errors or warnings; engine wiring resolves inside the repo."""
+    return list(platform.build_errors.values()) + platform.wiring_problems
 
 
 def istiod_sets_mesh_identity(platform: RenderedPlatform) -> list[str]:
@@ -275,15 +277,25 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         for entry in project.get("clusterResourceWhitelist", []) + project.get("namespaceResourceWhitelist", []):
             if "*" in (entry.get("group"), entry.get("kind")):
                 problems.append(f"AppProject {name}: wildcard resource {entry} is not least privilege")
-    problems += platform.missing_value_files
     for release in platform.helm_releases:
-        if release.chart in ("base", "istiod", "gateway") and not release.value_files:
+        if release.chart in ("base", "istiod", "gateway") and not release.value_sources:
             problems.append(f"{release.declared_in}: chart {release.chart} has no values files from Git")
     return problems
 
 
+def _applied(platform: RenderedPlatform) -> list[dict]:
+    """What the engine applies: the entry points' objects (bootstrap stand-ins included), after substitution."""
+    return _unique([obj for directory in platform.entry_points for obj in platform.builds[directory]])
+
+
+def _flux_kustomizations(platform: RenderedPlatform) -> list[dict]:
+    return [o for o in _applied(platform)
+            if o.get("kind") == "Kustomization" and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")]
+
+
 def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
-    """Every kustomization nothing else includes is the path of some Application: no dead overlays."""
+    """Every kustomization nothing else includes is the path of an Argo CD Application or a Flux
+    Kustomization: no dead overlays."""
     synced = set()
     for app in _unique(platform.objects):
         if app.get("kind") == "Application":
@@ -291,8 +303,10 @@ def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
             for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
                 if "path" in source:
                     synced.add((platform.root / source["path"]).resolve())
+    for kustomization in _flux_kustomizations(platform):
+        synced.add((platform.root / kustomization.get("spec", {}).get("path", "")).resolve())
     return [
-        f"{platform.relative(directory)}: no Application syncs this kustomization"
+        f"{platform.relative(directory)}: no Application or Flux Kustomization syncs this kustomization"
         for directory in platform.entry_points
         if directory.resolve() not in synced
     ]
@@ -350,6 +364,165 @@ def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str
     ]
 
 
+FLUX_INSTALL_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "tenants")
+
+
+def _flux_step(kustomization: dict) -> str | None:
+    path = kustomization.get("spec", {}).get("path", "").removeprefix("./")
+    name = kustomization["metadata"]["name"]
+    if kustomization["metadata"].get("namespace") != "flux-system" or name == "flux-system":
+        return None
+    if name == "istio-base":
+        return "istio-base"
+    if name.startswith("istiod-"):
+        return "istiod"
+    if path.startswith("mesh/"):
+        return "mesh-config"
+    if name == "tenants":
+        return "tenants"
+    return "gateways"
+
+
+def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
+    """Every Flux Kustomization prunes (except the CRD owner), has an interval, a timeout, an existing
+    source and path, and platform ones run as kustomize-controller explicitly (the lockdown's default
+    account would otherwise apply)."""
+    problems = []
+    sources = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in _applied(platform) if o.get("kind") == "GitRepository"}
+    for kustomization in _flux_kustomizations(platform):
+        name, namespace = kustomization["metadata"]["name"], kustomization["metadata"].get("namespace")
+        spec = kustomization.get("spec", {})
+        where = f"Kustomization {namespace}/{name}"
+        for key in ("interval", "timeout", "prune") if name != "flux-system" else ("interval", "prune"):
+            if key not in spec:
+                problems.append(f"{where}: spec.{key} is not set")
+        if spec.get("prune") is False and name != "istio-base":
+            problems.append(f"{where}: prune is off; only istio-base (which owns the CRDs) may keep removed objects")
+        source = spec.get("sourceRef", {})
+        if (source.get("namespace", namespace), source.get("name")) not in sources:
+            problems.append(f"{where}: source {source} is not defined")
+        if "${" in spec.get("path", ""):
+            problems.append(f"{where}: path {spec['path']} still holds an unresolved variable")
+        elif (platform.root / spec.get("path", "")).resolve() not in {d.resolve() for d in platform.builds}:
+            problems.append(f"{where}: path {spec.get('path')} is not a kustomization that builds")
+        if namespace == "flux-system" and name != "flux-system" and spec.get("serviceAccountName") != "kustomize-controller":
+            problems.append(f"{where}: platform Kustomizations must set serviceAccountName: kustomize-controller")
+    return problems
+
+
+def flux_install_order(platform: RenderedPlatform) -> list[str]:
+    """Per cluster, dependsOn orders Istio base/CRDs -> istiod -> gateways -> mesh config -> tenants."""
+    problems = []
+    for directory, objects in platform.builds.items():
+        if platform.relative(directory).count("/") != 1 or not platform.relative(directory).startswith("clusters/"):
+            continue
+        kustomizations = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Kustomization"
+                          and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")}
+
+        def ancestors(name: str, seen: frozenset = frozenset()) -> set[str]:
+            found: set[str] = set()
+            for dependency in kustomizations.get(name, {}).get("spec", {}).get("dependsOn", []):
+                if dependency["name"] not in seen:
+                    found |= {dependency["name"]} | ancestors(dependency["name"], seen | {name})
+            return found
+
+        steps = {name: _flux_step(k) for name, k in kustomizations.items()}
+        for name, step in steps.items():
+            if step is None:
+                continue
+            required = {n for n, s in steps.items() if s in FLUX_INSTALL_ORDER[: FLUX_INSTALL_ORDER.index(step)]}
+            missing = required - ancestors(name)
+            if missing:
+                problems.append(f"{platform.relative(directory)}: Kustomization {name} must depend on {', '.join(sorted(missing))}")
+    return problems
+
+
+def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
+    """HelmReleases retry and roll back, keep CRDs current (base), impersonate helm-controller,
+    and take the chart from the Istio repository."""
+    problems = []
+    repositories = {o["metadata"]["name"]: o for o in _applied(platform) if o.get("kind") == "HelmRepository"}
+    for release in (o for o in _applied(platform) if o.get("kind") == "HelmRelease"):
+        name = release["metadata"]["name"]
+        spec = release.get("spec", {})
+        if not spec.get("install", {}).get("remediation", {}).get("retries"):
+            problems.append(f"HelmRelease {name}: install.remediation.retries is not set")
+        if spec.get("upgrade", {}).get("remediation", {}).get("strategy") != "rollback":
+            problems.append(f"HelmRelease {name}: upgrade.remediation.strategy must be rollback")
+        if spec.get("serviceAccountName") != "helm-controller":
+            problems.append(f"HelmRelease {name}: must set serviceAccountName: helm-controller under the lockdown")
+        chart = spec.get("chart", {}).get("spec", {})
+        if chart.get("chart") == "base":
+            for phase in ("install", "upgrade"):
+                if spec.get(phase, {}).get("crds") != "CreateReplace":
+                    problems.append(f"HelmRelease {name}: {phase}.crds must be CreateReplace so CRDs follow the chart")
+        repository = repositories.get(chart.get("sourceRef", {}).get("name"))
+        if repository is None or repository.get("spec", {}).get("url") != ISTIO_CHARTS:
+            problems.append(f"HelmRelease {name}: chart source must be the HelmRepository for {ISTIO_CHARTS}")
+    return problems
+
+
+LOCKDOWN_FLAGS = {
+    "kustomize-controller": ("--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=flux"),
+    "helm-controller": ("--no-cross-namespace-refs=true", "--default-service-account=flux"),
+    "notification-controller": ("--no-cross-namespace-refs=true",),
+}
+
+
+def flux_controllers_locked_down(platform: RenderedPlatform) -> list[str]:
+    """After bootstrap, the controllers run with the multi-tenancy lockdown flags."""
+    problems = []
+    for directory, objects in platform.builds.items():
+        if not platform.relative(directory).endswith("/flux-system"):
+            continue
+        deployments = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Deployment"}
+        for controller, flags in LOCKDOWN_FLAGS.items():
+            args = deployments.get(controller, {}).get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])[0].get("args", [])
+            problems += [f"{platform.relative(directory)}: {controller} lacks {flag}" for flag in flags if flag not in args]
+    return problems
+
+
+def tenants_confined(platform: RenderedPlatform) -> list[str]:
+    """Tenant Kustomizations run as their namespace's service account, whose RBAC reaches nothing
+    cluster-scoped, no other namespace, no EnvoyFilter and no RBAC objects."""
+    from tests.validation.rbac_reach import ALL_NAMESPACES, can, grants
+
+    problems = []
+    objects = _applied(platform)
+    protected = {"istio-system", ROOT_NAMESPACE, "flux-system"} | {
+        o["metadata"]["name"] for o in objects if o.get("kind") == "Namespace" and o["metadata"]["name"].startswith("istio-")
+    }
+    for kustomization in _flux_kustomizations(platform):
+        namespace = kustomization["metadata"].get("namespace")
+        if namespace == "flux-system":
+            continue
+        name = kustomization["metadata"]["name"]
+        account = kustomization.get("spec", {}).get("serviceAccountName")
+        if not account:
+            problems.append(f"Kustomization {namespace}/{name}: tenant Kustomizations must set serviceAccountName")
+            continue
+        subject = (namespace, account)
+        if not any(o.get("kind") == "ServiceAccount" and (o["metadata"].get("namespace"), o["metadata"]["name"]) == subject for o in objects):
+            problems.append(f"Kustomization {namespace}/{name}: service account {account} is not defined in {namespace}")
+        for grant in grants(objects, subject):
+            if grant.namespace == ALL_NAMESPACES:
+                problems.append(f"{namespace}/{account}: {grant.via} grants rights in every namespace")
+            elif grant.namespace != namespace:
+                problems.append(f"{namespace}/{account}: {grant.via} reaches namespace {grant.namespace}")
+            if "*" in grant.resources or "*" in grant.verbs or "*" in grant.api_groups:
+                problems.append(f"{namespace}/{account}: {grant.via} uses a wildcard")
+        for target in sorted(protected):
+            if can(objects, subject, "create", "apps", "deployments", target) or can(objects, subject, "get", "", "configmaps", target):
+                problems.append(f"{namespace}/{account}: can act in {target}")
+        for verb, group, resource in (("create", "networking.istio.io", "envoyfilters"), ("create", "rbac.authorization.k8s.io", "roles"),
+                                      ("create", "rbac.authorization.k8s.io", "rolebindings"), ("create", "networking.istio.io", "gateways")):
+            if can(objects, subject, verb, group, resource, namespace):
+                problems.append(f"{namespace}/{account}: may {verb} {resource}")
+        if can(objects, subject, "create", "", "namespaces", ""):
+            problems.append(f"{namespace}/{account}: may create namespaces")
+    return problems
+
+
 GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "builds cleanly": builds_cleanly,
     "istiod sets root namespace and mesh identity": istiod_sets_mesh_identity,
@@ -365,5 +538,10 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "Argo CD projects confine applications": argocd_projects_confine_applications,
     "Argo CD sync order": argocd_sync_order,
     "every entry point is synced": every_entry_point_is_synced,
+    "Flux Kustomizations well formed": flux_kustomizations_well_formed,
+    "Flux install order": flux_install_order,
+    "Flux HelmReleases remediate": flux_helm_releases_remediate,
+    "Flux controllers locked down": flux_controllers_locked_down,
+    "tenants confined": tenants_confined,
     "charts pinned": charts_from_istio_release_repository,
 }

@@ -33,14 +33,20 @@ def find_kustomizations(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def build(path: Path) -> str:
-    """`kustomize build path` in-process; raises KustomizeBuildFailed on errors or warnings."""
+def build(path: Path, unrestricted: bool = False) -> str:
+    """`kustomize build path` in-process; raises KustomizeBuildFailed on errors or warnings.
+
+    `unrestricted` turns the load restrictor off, as Flux's kustomize-controller does (it chroots
+    to the source instead; callers check that nothing outside the repository is read).
+    """
+    restriction = pykustomize.LoadRestrictions.NONE if unrestricted else pykustomize.LoadRestrictions.ROOT_ONLY
+    options = pykustomize.BuildOptions(load_restrictions=restriction)
     with _native_lock, tempfile.TemporaryFile() as captured:
         sys.stderr.flush()
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
-            result = asyncio.run(pykustomize.build(path))
+            result = asyncio.run(pykustomize.build(path, options))
         except pykustomize.KustomizeError as error:
             raise KustomizeBuildFailed(f"{path}: {error}") from error
         finally:
@@ -64,9 +70,12 @@ def kubectl_binary() -> str:
     return found
 
 
-def kubectl_build(path: Path) -> str:
+def kubectl_build(path: Path, unrestricted: bool = False) -> str:
     """`kubectl kustomize path`, the reference engine; raises on errors or warnings."""
-    done = subprocess.run([kubectl_binary(), "kustomize", str(path)], capture_output=True, text=True, check=False)
+    command = [kubectl_binary(), "kustomize", str(path)]
+    if unrestricted:
+        command.append("--load-restrictor=LoadRestrictionsNone")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0 or done.stderr.strip():
         raise KustomizeBuildFailed(f"{path}: kubectl kustomize: {done.stderr.strip()}")
     return done.stdout

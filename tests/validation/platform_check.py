@@ -64,16 +64,11 @@ def lint_yaml(root: Path) -> list[str]:
 
 
 def check_values(platform: RenderedPlatform) -> list[str]:
-    """Each values file, and each release's merged values, against the chart's values model."""
+    """Each values source, and each release's merged values, against the chart's values model."""
     problems: list[str] = []
-    checked: set[tuple[str, str, str]] = set()
     for release in platform.helm_releases:
-        for file in release.value_files:
-            if (release.chart, release.version, file) in checked or not (platform.root / file).is_file():
-                continue
-            checked.add((release.chart, release.version, file))
-            values = rendered_platform.load_yaml_file(platform.root / file)
-            problems += [f"{file}: {p}" for p in values_errors(release.chart, values, release.version)]
+        for label, values in release.value_sources:
+            problems += [f"{label}: {p}" for p in values_errors(release.chart, values, release.version)]
         problems += [f"{release.declared_in} (merged): {p}" for p in values_errors(release.chart, release.values, release.version)]
     return sorted(set(problems))
 

@@ -1,10 +1,26 @@
-"""A generated platform repository loaded for checking: its files, every kustomization built,
-and the Helm releases its GitOps wiring declares (with their values files merged as Helm would).
+"""A generated platform repository loaded for checking: its files, every kustomization built the
+way its GitOps engine builds it, and the Helm releases the wiring declares (values merged as Helm
+merges them).
+
+What the engines add on top of kustomize is emulated where the output depends on it:
+- Flux builds with kustomize's load restrictor off, chrooted to the repository: `flux/` wiring
+  may read values files elsewhere in the repo, never outside it (checked).
+- Flux generates a kustomization for a path that has none (the `clusters/<cluster>/` entry
+  points): every manifest below it, and each sub-folder that has its own kustomization.
+- `flux bootstrap` writes `flux-system/gotk-components.yaml` and `gotk-sync.yaml`: stand-ins with
+  the same controller Deployments and sync objects are written so the lockdown patches are built.
+- Flux `postBuild.substitute` replaces `${var}` in what a Kustomization applies.
+Shared folders (mesh/, gateways/, apps/) are always built with the restrictor on, so they stay
+buildable by either engine.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,13 +28,19 @@ import yaml
 
 from tests.validation import kustomize_render
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "extensions"))
+from git_urls import flux_git_url  # noqa: E402  (extensions/ is a folder of modules, not a package)
+
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
 VALUES_REF_PREFIX = "$values/"
+FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
+EMULATED = "istio-gitops-template/emulated"
+SUBSTITUTION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 
 
 @dataclass(frozen=True)
 class HelmRelease:
-    """One Helm release the engine will install: chart, version, where, and its values files."""
+    """One Helm release the engine will install: chart, version, where, and its values in order."""
 
     declared_in: str
     cluster: str
@@ -26,18 +48,20 @@ class HelmRelease:
     version: str
     release_name: str
     namespace: str
-    value_files: tuple[str, ...]
+    value_sources: tuple[tuple[str, dict], ...] = field(hash=False, compare=False)
     values: dict = field(hash=False, compare=False)
 
 
 @dataclass
 class RenderedPlatform:
     root: Path
+    engine: str
     files: list[Path]
+    kustomizations: dict[Path, dict]
     builds: dict[Path, list[dict]]
     build_errors: dict[Path, str]
-    helm_releases: list[HelmRelease]
-    missing_value_files: list[str]
+    helm_releases: list[HelmRelease] = field(default_factory=list)
+    wiring_problems: list[str] = field(default_factory=list)
 
     @property
     def objects(self) -> list[dict]:
@@ -48,18 +72,22 @@ class RenderedPlatform:
     def entry_points(self) -> list[Path]:
         """Kustomizations no other kustomization includes: what the engine actually applies."""
         included: set[Path] = set()
-        for directory in self.builds:
-            spec = load_yaml_file(directory / "kustomization.yaml")
+        for directory, spec in self.kustomizations.items():
             for entry in spec.get("resources", []) + spec.get("components", []):
                 target = (directory / entry).resolve()
-                if target.is_dir():
+                if target.is_dir() or target in self.kustomizations:
                     included.add(target)
-        return [d for d in self.builds if d not in included]
+        return [d for d in self.builds if d.resolve() not in included]
 
     @property
     def applied_objects(self) -> list[dict]:
-        """Objects of the entry points: one per object the engines create across all clusters."""
-        return [obj for directory in self.entry_points for obj in self.builds[directory]]
+        """Objects of the entry points, without the stand-ins for what `flux bootstrap` writes."""
+        return [
+            obj
+            for directory in self.entry_points
+            for obj in self.builds[directory]
+            if EMULATED not in obj.get("metadata", {}).get("annotations", {})
+        ]
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() or "."
@@ -81,57 +109,203 @@ def load_yaml_file(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def argocd_helm_releases(platform_root: Path, objects: list[dict]) -> tuple[list[HelmRelease], list[str]]:
+def gitops_engine(root: Path) -> str:
+    answers = root / ".copier-answers.yml"
+    return str(load_yaml_file(answers).get("gitops_engine", "argocd")) if answers.exists() else "argocd"
+
+
+def _sources(spec: dict) -> list[dict]:
+    return spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+
+
+def argocd_helm_releases(root: Path, objects: list[dict]) -> tuple[list[HelmRelease], list[str]]:
     """Helm releases declared by Argo CD Applications (multi-source, values from `$values/`)."""
     releases: list[HelmRelease] = []
-    missing: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    problems: list[str] = []
+    seen: set[str] = set()
     for app in objects:
-        if app.get("kind") != "Application" or not app.get("apiVersion", "").startswith("argoproj.io/"):
+        if app.get("kind") != "Application" or not str(app.get("apiVersion", "")).startswith("argoproj.io/"):
             continue
-        spec = app.get("spec", {})
         name = app["metadata"]["name"]
-        if (name, app["metadata"].get("namespace", "")) in seen:
+        if name in seen:
             continue
-        seen.add((name, app["metadata"].get("namespace", "")))
-        for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+        seen.add(name)
+        spec = app.get("spec", {})
+        destination = spec.get("destination", {})
+        for source in _sources(spec):
             if "chart" not in source:
                 continue
             helm = source.get("helm", {})
-            files = tuple(f.removeprefix(VALUES_REF_PREFIX) for f in helm.get("valueFiles", []))
-            values: dict = {}
-            for file in files:
-                path = platform_root / file
-                if not path.is_file():
-                    missing.append(f"Application {name}: values file {file} does not exist")
+            value_sources = []
+            for file in (f.removeprefix(VALUES_REF_PREFIX) for f in helm.get("valueFiles", [])):
+                if not (root / file).is_file():
+                    problems.append(f"Application {name}: values file {file} does not exist")
                     continue
-                values = merge_values(values, load_yaml_file(path))
-            releases.append(
-                HelmRelease(
-                    declared_in=f"Application {name}",
-                    cluster=spec.get("destination", {}).get("name", spec.get("destination", {}).get("server", "")),
-                    chart=source["chart"],
-                    version=str(source.get("targetRevision", "")),
-                    release_name=helm.get("releaseName", name),
-                    namespace=spec.get("destination", {}).get("namespace", ""),
-                    value_files=files,
-                    values=values,
-                )
-            )
-    return releases, missing
+                value_sources.append((file, load_yaml_file(root / file)))
+            releases.append(_release(f"Application {name}", destination.get("name", destination.get("server", "")),
+                                     source["chart"], source.get("targetRevision", ""), helm.get("releaseName", name),
+                                     destination.get("namespace", ""), value_sources, {}))
+    return releases, problems
+
+
+def flux_helm_releases(root: Path, builds: dict[Path, list[dict]]) -> tuple[list[HelmRelease], list[str]]:
+    """HelmReleases in the per-cluster Flux folders, with values from the ConfigMaps built beside them."""
+    releases: list[HelmRelease] = []
+    problems: list[str] = []
+    for directory, objects in builds.items():
+        parts = directory.relative_to(root).parts
+        if parts[:2] != ("flux", "clusters"):
+            continue
+        config_maps = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ConfigMap"}
+        for release in (o for o in objects if o.get("kind") == "HelmRelease"):
+            spec = release.get("spec", {})
+            name = release["metadata"]["name"]
+            value_sources = []
+            for ref in spec.get("valuesFrom", []):
+                config_map = config_maps.get(ref.get("name"))
+                key = ref.get("valuesKey", "values.yaml")
+                if ref.get("kind") != "ConfigMap" or config_map is None or key not in config_map.get("data", {}):
+                    problems.append(f"HelmRelease {name} in {'/'.join(parts)}: valuesFrom {ref} is not built beside it")
+                    continue
+                value_sources.append((f"ConfigMap {ref['name']} key {key}", yaml.safe_load(config_map["data"][key]) or {}))
+            chart = spec.get("chart", {}).get("spec", {})
+            releases.append(_release(f"HelmRelease {name} ({'/'.join(parts)})", parts[2], chart.get("chart", ""),
+                                     chart.get("version", ""), spec.get("releaseName", name),
+                                     spec.get("targetNamespace", release["metadata"].get("namespace", "")),
+                                     value_sources, spec.get("values", {})))
+    return releases, problems
+
+
+def _release(declared_in, cluster, chart, version, release_name, namespace, value_sources, inline) -> HelmRelease:
+    values: dict = {}
+    for _, source in value_sources:
+        values = merge_values(values, source)
+    values = merge_values(values, inline or {})
+    return HelmRelease(declared_in, str(cluster), str(chart), str(version), str(release_name), str(namespace),
+                       tuple(value_sources), values)
+
+
+def paths_escaping(directory: Path, spec: dict, root: Path) -> list[str]:
+    """Files and folders a kustomization reads from outside the repository (Flux's chroot)."""
+    referenced = list(spec.get("resources", [])) + list(spec.get("components", []))
+    referenced += list(spec.get("configurations", []))
+    referenced += [p["path"] for p in spec.get("patches", []) if isinstance(p, dict) and "path" in p]
+    for generator in spec.get("configMapGenerator", []) + spec.get("secretGenerator", []):
+        referenced += [f.split("=", 1)[-1] for f in generator.get("files", []) + generator.get("envs", [])]
+    return [ref for ref in referenced if not (directory / ref).resolve().is_relative_to(root.resolve())]
+
+
+def emulate_flux_bootstrap(workdir: Path, cluster_dir: Path, git_url: str, git_branch: str) -> None:
+    """Write what `flux bootstrap git --path=clusters/<c>` writes, and Flux's generated kustomization."""
+    system = cluster_dir / "flux-system"
+    system.mkdir(exist_ok=True)
+    note = {EMULATED: "flux-bootstrap"}
+    components: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system", "annotations": note}}]
+    for controller in FLUX_CONTROLLERS:
+        labels = {"app": controller}
+        components.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                           "metadata": {"name": controller, "namespace": "flux-system", "annotations": note}})
+        components.append({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": controller, "namespace": "flux-system", "annotations": note},
+            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+                "serviceAccountName": controller,
+                "containers": [{"name": "manager", "image": f"ghcr.io/fluxcd/{controller}",
+                                "args": ["--watch-all-namespaces=true", "--log-level=info"]}]}}},
+        })
+    sync = [
+        {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+         "metadata": {"name": "flux-system", "namespace": "flux-system", "annotations": note},
+         "spec": {"interval": "1m0s", "ref": {"branch": git_branch}, "url": git_url, "secretRef": {"name": "flux-system"}}},
+        {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+         "metadata": {"name": "flux-system", "namespace": "flux-system", "annotations": note},
+         "spec": {"interval": "10m0s", "path": f"./{cluster_dir.relative_to(workdir).as_posix()}", "prune": True,
+                  "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}},
+    ]
+    (system / "gotk-components.yaml").write_text(yaml.safe_dump_all(components, sort_keys=False))
+    (system / "gotk-sync.yaml").write_text(yaml.safe_dump_all(sync, sort_keys=False))
+    if not (cluster_dir / "kustomization.yaml").exists():
+        (cluster_dir / "kustomization.yaml").write_text(yaml.safe_dump(
+            {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": flux_scan(cluster_dir)}
+        ))
+
+
+def flux_scan(directory: Path) -> list[str]:
+    """Flux's generated kustomization: manifests below `directory`, sub-folders with a kustomization as a whole."""
+    found: list[str] = []
+    for child in sorted(directory.iterdir()):
+        if child.is_dir():
+            if any((child / name).exists() for name in kustomize_render.KUSTOMIZATION_FILES):
+                found.append(child.name)
+            else:
+                found += [f"{child.name}/{entry}" for entry in flux_scan(child)]
+        elif child.suffix in (".yaml", ".yml"):
+            docs = [d for d in yaml.safe_load_all(child.read_text()) if isinstance(d, dict)]
+            if docs and all("apiVersion" in d and "kind" in d for d in docs):
+                found.append(child.name)
+    return found
+
+
+def substitute(rendered: str, variables: dict) -> str:
+    """Flux postBuild.substitute: ${var} and ${var:=default}; unknown variables are left for the check to see."""
+    def replace(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in variables:
+            return str(variables[name])
+        return default if default is not None else match.group(0)
+    return SUBSTITUTION.sub(replace, rendered)
+
+
+def engine_workdir(root: Path, workdir: Path) -> str:
+    """Copy the repo to `workdir` and add what the engine adds before building; returns the engine."""
+    engine = gitops_engine(root)
+    shutil.copytree(root, workdir, ignore=shutil.ignore_patterns(".git"))
+    if engine == "flux":
+        answers = load_yaml_file(root / ".copier-answers.yml")
+        git_url = flux_git_url(str(answers.get("git_repo_url", "")))
+        for cluster_dir in sorted((workdir / "clusters").iterdir()) if (workdir / "clusters").is_dir() else []:
+            emulate_flux_bootstrap(workdir, cluster_dir, git_url, str(answers.get("git_branch", "main")))
+    return engine
+
+
+def builds_unrestricted(engine: str, relative: Path) -> bool:
+    """Flux wiring (flux/, clusters/) is built the way Flux builds it; shared folders stay restricted."""
+    return engine == "flux" and relative.parts[:1] in (("flux",), ("clusters",))
 
 
 def load(root: Path) -> RenderedPlatform:
-    """Build every kustomization under `root` and collect the declared Helm releases."""
+    """Build every kustomization under `root` as its engine would and collect the Helm releases."""
     root = root.resolve()
     files = sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
-    builds: dict[Path, list[dict]] = {}
-    errors: dict[Path, str] = {}
-    for directory in kustomize_render.find_kustomizations(root):
-        try:
-            builds[directory] = kustomize_render.objects(kustomize_render.build(directory))
-        except kustomize_render.KustomizeBuildFailed as error:
-            errors[directory] = str(error)
-    all_objects = [obj for objs in builds.values() for obj in objs]
-    releases, missing = argocd_helm_releases(root, all_objects)
-    return RenderedPlatform(root, files, builds, errors, releases, missing)
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch) / "repo"
+        engine = engine_workdir(root, workdir)
+        kustomizations: dict[Path, dict] = {}
+        rendered: dict[Path, str] = {}
+        errors: dict[Path, str] = {}
+        wiring: list[str] = []
+        for directory in kustomize_render.find_kustomizations(workdir):
+            real = root / directory.relative_to(workdir)
+            spec = load_yaml_file(directory / "kustomization.yaml")
+            kustomizations[real] = spec
+            flux_wiring = builds_unrestricted(engine, real.relative_to(root))
+            if flux_wiring:
+                wiring += [f"{real.relative_to(root)}: reads {p} outside the repository" for p in paths_escaping(directory, spec, workdir)]
+            try:
+                rendered[real] = kustomize_render.build(directory, unrestricted=flux_wiring)
+            except kustomize_render.KustomizeBuildFailed as error:
+                errors[real] = str(error).replace(str(workdir), str(root))
+    builds = {d: kustomize_render.objects(text) for d, text in rendered.items()}
+    for flux_kustomization in (o for objs in list(builds.values()) for o in objs if o.get("kind") == "Kustomization"
+                               and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")):
+        variables = flux_kustomization.get("spec", {}).get("postBuild", {}).get("substitute")
+        target = (root / flux_kustomization.get("spec", {}).get("path", "")).resolve()
+        if variables and target in rendered:
+            builds[target] = kustomize_render.objects(substitute(rendered[target], variables))
+    platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring)
+    all_objects = platform.objects
+    argo, argo_problems = argocd_helm_releases(root, all_objects)
+    flux, flux_problems = flux_helm_releases(root, builds)
+    platform.helm_releases = argo + flux
+    platform.wiring_problems += argo_problems + flux_problems
+    return platform
