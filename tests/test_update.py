@@ -42,8 +42,9 @@ def changed_files(project: Path) -> set[str]:
     return {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
 
 
-def test_update_keeps_edits_and_brings_new_practice(two_versions: Path, tmp_path: Path) -> None:
-    project = copy_platform(two_versions, tmp_path / "platform", vcs_ref="0.1.0")
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_update_keeps_edits_and_brings_new_practice(two_versions: Path, tmp_path: Path, engine: str) -> None:
+    project = copy_platform(two_versions, tmp_path / "platform", {"gitops_engine": engine}, vcs_ref="0.1.0")
     git(project, "init", "-q", "-b", "main")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "generated at 0.1.0")
