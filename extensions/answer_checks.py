@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from revision_plan import ISTIO_DEFAULT_TAG, tag_versions, version_key
 from naming_rules import (
     RESERVED_NAMESPACES,
     dns_label_problem,
@@ -154,5 +155,78 @@ def clusters_problem(value: object, gateways_enabled: object = ()) -> str:
         return (
             f"clusters span {len(networks)} networks ({', '.join(sorted(networks))}): add 'eastwest' to "
             "gateways_enabled so they can reach each other, or put them on one network"
+        )
+    return ""
+
+
+MAX_REVISIONS = 3
+REVISION_LIKE = re.compile(r"^\d+-\d+-\d+")
+
+
+def istio_versions_problem(value: object) -> str:
+    """Installed Istio versions: 1 to 3 supported releases, each once, spanning at most two minors
+    (a canary may skip one minor from the oldest installed)."""
+    if not isinstance(value, list) or not value:
+        return "istio_versions: give a YAML list of installed versions, e.g. [1.31.1]"
+    for version in value:
+        problem = istio_version_problem(version)
+        if problem:
+            return problem.replace("istio_version ", "istio_versions: ", 1)
+    if len(set(value)) != len(value):
+        duplicate = next(v for v in value if value.count(v) > 1)
+        return f"istio_versions: {duplicate} is listed twice; list each version once"
+    if len(value) > MAX_REVISIONS:
+        return f"istio_versions: {len(value)} versions installed; keep at most {MAX_REVISIONS} (remove the oldest first)"
+    minors = sorted(version_key(v)[1] for v in value)
+    if minors[-1] - minors[0] > 2:
+        return (
+            f"istio_versions: 1.{minors[-1]} is more than one minor ahead of the oldest installed 1.{minors[0]}; "
+            f"install 1.{minors[0] + 1} or 1.{minors[0] + 2} first, or remove the oldest version"
+        )
+    return ""
+
+
+def revision_tags_problem(value: object, versions: object) -> str:
+    """Revision tags: a list of {name, version}; each name once, a DNS label that is neither
+    'default' nor revision-like, pointing at an installed version."""
+    if not isinstance(value, list) or not value:
+        return "istio_revision_tags: give a YAML list such as [{name: prod-stable, version: 1.31.1}]"
+    installed = versions if isinstance(versions, list) else []
+    seen: set[str] = set()
+    for index, tag in enumerate(value):
+        if not isinstance(tag, Mapping) or set(map(str, tag)) != {"name", "version"}:
+            return f"istio_revision_tags[{index}]: write each tag as {{name: <tag>, version: <installed version>}}"
+        name, version = tag["name"], str(tag["version"])
+        problem = dns_label_problem(name)
+        if problem:
+            return f"tag '{name}': {problem}"
+        if name == ISTIO_DEFAULT_TAG:
+            return f"tag '{name}': Istio's default tag is derived from istio_default_tag; choose another name"
+        if REVISION_LIKE.match(str(name)):
+            return f"tag '{name}': looks like a revision name; tags must not be confused with revisions"
+        if name in seen:
+            return f"tag '{name}' is listed twice; each tag is owned by exactly one revision"
+        seen.add(name)
+        if version not in installed:
+            return f"tag '{name}' points at {version}, which is not in istio_versions; install it first or point the tag at one of {', '.join(map(str, installed))}"
+    return ""
+
+
+def default_tag_problem(value: object, tags: object) -> str:
+    """The default tag must be one of the revision tags."""
+    names = list(tag_versions(tags)) if isinstance(tags, list) and not revision_tags_problem(tags, [t.get("version") for t in tags if isinstance(t, Mapping)]) else []
+    if value not in names:
+        return f"istio_default_tag '{value}': must be one of the revision tags ({', '.join(names) or 'none defined'})"
+    return ""
+
+
+def gateway_revision_problem(value: object, tags: object, versions: object) -> str:
+    """Gateways follow a revision tag, or are pinned to an installed version."""
+    names = [str(t.get("name")) for t in tags if isinstance(t, Mapping)] if isinstance(tags, list) else []
+    installed = [str(v) for v in versions] if isinstance(versions, list) else []
+    if str(value) not in names + installed:
+        return (
+            f"gateway_revision '{value}': use a revision tag to follow ({', '.join(names)}) "
+            f"or an installed version to pin ({', '.join(installed)})"
         )
     return ""

@@ -9,11 +9,6 @@ GATEWAY_ROLES = ("ingress", "egress", "eastwest")
 SINGLE_GATEWAY_NAMESPACE = "istio-gateways"
 
 
-def istio_revision(version: str) -> str:
-    """Istio's revision name for a version: dots become dashes (1.31.1 -> 1-31-1)."""
-    return version.strip().replace(".", "-")
-
-
 def gateway_namespace(role: str, layout: str) -> str:
     """The namespace a gateway role lives in for a layout ('split' or 'single')."""
     if role not in GATEWAY_ROLES:

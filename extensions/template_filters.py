@@ -16,7 +16,7 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls")
+SIBLINGS = ("naming_rules", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls")
 
 
 def load_siblings() -> dict[str, ModuleType]:
@@ -52,7 +52,15 @@ class TemplateFilters(Extension):
                 "gateways_problem": checks.gateways_problem,
                 "egress_hosts_problem": checks.egress_hosts_problem,
                 "clusters_problem": checks.clusters_problem,
-                "istio_revision": model.istio_revision,
+                "revision_name": modules["revision_plan"].revision_name,
+                "istio_versions_problem": checks.istio_versions_problem,
+                "revision_tags_problem": checks.revision_tags_problem,
+                "default_tag_problem": checks.default_tag_problem,
+                "gateway_revision_problem": checks.gateway_revision_problem,
+                "revision_plan": modules["revision_plan"].revision_plan,
+                "default_revision": modules["revision_plan"].default_revision,
+                "newest_version": modules["revision_plan"].newest_version,
+                "gateway_target": modules["revision_plan"].gateway_target,
                 "gateway_namespace": model.gateway_namespace,
                 "gateway_namespaces": model.gateway_namespaces,
                 "sidecar_egress_hosts": model.sidecar_egress_hosts,

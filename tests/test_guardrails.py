@@ -86,7 +86,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "project platform-apps does not allow ClusterRole escalate",
     ),
     "Argo CD sync order": (
-        lambda r: replace(r / "clusters/cluster-1/istiod-1-31-1.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
+        lambda r: replace(r / "clusters/cluster-1/istiod.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
         "istiod (wave 9) must sync before gateways",
     ),
     "every entry point is synced": (
@@ -173,7 +173,7 @@ def test_argocd_project_rejects_envoyfilter_for_service_owners(render, editable_
 def test_typo_in_values_file_fails_the_platform_check(render, editable_copy) -> None:
     root = editable_copy(render({}))
     replace(root / ISTIOD_VALUES, "autoscaleMin:", "autoscaleMinimum:")
-    replace(root / "gateways/revisions/1-31-1/ingress.values.yaml", "minReplicas:", "minReplica:")
+    replace(root / "gateways/revisions/prod-stable/ingress.values.yaml", "minReplicas:", "minReplica:")
     problems = check(root).values_problems
     assert any("autoscaleMinimum: unknown key" in p for p in problems), problems
     assert any("minReplica" in p for p in problems), problems

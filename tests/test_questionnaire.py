@@ -12,7 +12,16 @@ BAD_ANSWERS = [
     ({"clusters": [{"name": "Prod_EU", "network": "n"}]}, "clusters", "cluster 'Prod_EU': use a DNS-1123 label"),
     ({"clusters": []}, "clusters", "give at least one cluster"),
     ({"clusters": [{"name": "kube-system", "network": "n"}]}, "clusters", "reserved"),
-    ({"istio_version": "1.31"}, "istio_version", "MAJOR.MINOR.PATCH"),
+    ({"istio_versions": ["1.31"]}, "istio_versions", "MAJOR.MINOR.PATCH"),
+    ({"istio_versions": ["1.29.7", "1.30.4", "1.31.1", "1.31.0"]}, "istio_versions", "keep at most 3"),
+    ({"istio_versions": ["1.29.7", "1.29.7"]}, "istio_versions", "listed twice"),
+    (
+        {"istio_versions": ["1.31.1"], "istio_revision_tags": [{"name": "prod-stable", "version": "1.30.4"}]},
+        "istio_revision_tags",
+        "not in istio_versions",
+    ),
+    ({"istio_default_tag": "prod-canary"}, "istio_default_tag", "must be one of the revision tags"),
+    ({"gateway_revision": "1.30.4"}, "gateway_revision", "use a revision tag to follow"),
     ({"git_repo_url": "http://example.com/x.git"}, "git_repo_url", "plain http is refused"),
     ({"platform_name": "My Platform"}, "platform_name", "DNS-1123 label"),
     ({"egress_allowed_hosts": ["*.example.com"]}, "egress_allowed_hosts", "wildcards"),
@@ -41,10 +50,13 @@ def test_bad_answer_is_refused_and_nothing_written(
 def test_defaults_alone_answer_everything(render) -> None:
     answers = yaml.safe_load((render({}) / ".copier-answers.yml").read_text())
     assert answers["gitops_engine"] == "argocd"
-    assert answers["istio_version"] == "1.31.1"
+    assert answers["istio_versions"] == ["1.31.1"]
+    assert answers["istio_revision_tags"] == [{"name": "prod-stable", "version": "1.31.1"}]
+    assert answers["istio_default_tag"] == "prod-stable"
     assert answers["outbound_traffic_policy"] == "REGISTRY_ONLY"
     assert answers["clusters"][0]["name"] == "cluster-1"
-    assert "istio_revision" not in answers, "computed values must not be stored as answers"
+    for computed in ("istio_revisions", "istio_default_revision", "istio_base_version", "gateway_target", "gateway_namespaces"):
+        assert computed not in answers, "computed values must not be stored as answers"
 
 
 def test_every_question_is_typed_with_help(template_snapshot: Path) -> None:

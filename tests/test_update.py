@@ -15,8 +15,8 @@ from copier import run_update
 from tests.conftest import copy_platform, git
 from tests.validation.platform_check import check, summary
 
-ISTIOD_TEMPLATE = "template/mesh/revisions/{{ istio_revision }}/istiod.values.yaml.jinja"
-INGRESS_TEMPLATE = "template/gateways/revisions/{{ istio_revision }}/{% if 'ingress' in gateways_enabled %}ingress.values.yaml{% endif %}.jinja"
+ISTIOD_TEMPLATE = "template/mesh/revisions/{% yield rev from istio_revisions %}{{ rev.revision }}{% endyield %}/istiod.values.yaml.jinja"
+INGRESS_TEMPLATE = "template/gateways/revisions/{{ gateway_target.folder }}/{% if 'ingress' in gateways_enabled %}ingress.values.yaml{% endif %}.jinja"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_update_keeps_edits_and_brings_new_practice(two_versions: Path, tmp_path
     git(project, "commit", "-qm", "generated at 0.1.0")
 
     istiod = project / "mesh/revisions/1-31-1/istiod.values.yaml"
-    ingress = project / "gateways/revisions/1-31-1/ingress.values.yaml"
+    ingress = project / "gateways/revisions/prod-stable/ingress.values.yaml"
     readme = project / "README.md"
     example = project / "apps/base/example/workloads"
     assert "accessLogFile" not in istiod.read_text()

@@ -111,7 +111,6 @@ def test_bad_clusters(clusters: object, expected: str) -> None:
 
 
 def test_revision_and_gateway_namespaces() -> None:
-    assert mesh_model.istio_revision("1.31.1") == "1-31-1"
     assert mesh_model.gateway_namespaces("split", ["eastwest", "ingress"]) == [
         {"name": "istio-ingress", "roles": ["ingress"]},
         {"name": "istio-eastwest", "roles": ["eastwest"]},
