@@ -16,7 +16,7 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls")
+SIBLINGS = ("naming_rules", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks")
 
 
 def load_siblings() -> dict[str, ModuleType]:
@@ -68,5 +68,11 @@ class TemplateFilters(Extension):
                 "yaml_string": quoting.yaml_string,
                 "rbac_rules": modules["persona_permissions"].rbac_rules,
                 "flux_git_url": modules["git_urls"].flux_git_url,
+                "team_name_problem": modules["team_checks"].team_name_problem,
+                "team_namespaces_problem": modules["team_checks"].team_namespaces_problem,
+                "team_clusters_problem": modules["team_checks"].team_clusters_problem,
+                "team_tag_problem": modules["team_checks"].team_tag_problem,
+                "team_egress_problem": modules["team_checks"].team_egress_problem,
+                "team_ingress_problem": modules["team_checks"].team_ingress_problem,
             }
         )

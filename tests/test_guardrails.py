@@ -123,6 +123,14 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         ),
         "reaches namespace istio-config",
     ),
+    "revision tags consistent": (
+        lambda r: replace(r / "mesh/istio-base.values.yaml", "defaultRevision: 1-31-1", "defaultRevision: 1-30-4"),
+        "base defaultRevision '1-30-4' is not an installed revision",
+    ),
+    "revision labels resolve": (
+        lambda r: replace(r / "apps/base/example/namespace/namespace.yaml", "istio.io/rev: prod-stable", "istio-injection: enabled"),
+        "uses istio-injection",
+    ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
         "is not an exact release",

@@ -256,3 +256,73 @@ def test_unknown_chart_or_version_is_a_clear_error() -> None:
         values_errors("istiod", {}, "1.99.0")
     with pytest.raises(NoChartModelError, match="cni"):
         values_errors("cni", {}, VERSION)
+
+
+# --- every pinned chart line --------------------------------------------------------------------
+
+PINNED_VERSIONS = ["1.29.7", "1.30.4", "1.31.1"]
+
+
+def emitted_values(version: str) -> dict[str, dict[str, Any]]:
+    """The values our template emits for each chart at a pinned version."""
+    revision = version.replace(".", "-")
+    return {
+        "istiod": {
+            "revision": revision,
+            "revisionTags": ["prod-stable", "default"],
+            "autoscaleEnabled": True,
+            "autoscaleMin": 2,
+            "autoscaleMax": 5,
+            "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}},
+            "base": {"validationFailurePolicy": "Fail"},
+            "global": {
+                "meshID": "m",
+                "defaultPodDisruptionBudget": {"enabled": True},
+                "multiCluster": {"clusterName": "c"},
+                "network": "n",
+            },
+            "meshConfig": {
+                "rootNamespace": "istio-config",
+                "trustDomain": "cluster.local",
+                "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"},
+                "accessLogFile": "/dev/stdout",
+                "defaultConfig": {"holdApplicationUntilProxyStarts": True},
+            },
+        },
+        "base": {"defaultRevision": revision, "base": {"validationFailurePolicy": "Fail"}},
+        "gateway": {
+            "name": "istio-ingressgateway",
+            "revision": "prod-stable",
+            "service": {"type": "LoadBalancer"},
+            "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 5},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+            "podDisruptionBudget": {"minAvailable": 1},
+            "networkGateway": "n",
+            "labels": {"topology.istio.io/network": "n"},
+        },
+    }
+
+
+@pytest.mark.parametrize("version", PINNED_VERSIONS)
+@pytest.mark.parametrize("chart", sorted(REALISTIC))
+def test_pinned_models_are_valid_and_name_their_upstream(chart: str, version: str) -> None:
+    schema = json.loads((MODEL_DIR / f"{chart}-{version}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    assert "istio/istio" in schema["$comment"] and "commit" in schema["$comment"]
+
+
+@pytest.mark.parametrize("version", PINNED_VERSIONS)
+@pytest.mark.parametrize("chart", sorted(REALISTIC))
+def test_emitted_values_pass_for_every_pinned_version(chart: str, version: str) -> None:
+    assert values_errors(chart, emitted_values(version)[chart], version) == []
+
+
+@pytest.mark.parametrize("version", PINNED_VERSIONS)
+def test_istiod_typos_fail_for_every_pinned_version(version: str) -> None:
+    values = emitted_values(version)["istiod"]
+    values["autoscaleMinn"] = 2
+    values["meshConfig"]["rootNamespce"] = "istio-config"
+    assert values_errors("istiod", values, version) == [
+        f"istiod values: autoscaleMinn: unknown key (not in istiod chart {version})",
+        f"istiod values: meshConfig.rootNamespce: unknown key (not in istiod chart {version})",
+    ]

@@ -523,6 +523,66 @@ def tenants_confined(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def _by_cluster(releases) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for release in releases:
+        grouped.setdefault(release.cluster, []).append(release)
+    return grouped
+
+
+def revision_tags_consistent(platform: RenderedPlatform) -> list[str]:
+    """Per cluster: each tag is owned by one istiod release, the base chart's defaultRevision is the
+    revision that owns Istio's `default` tag, and every revision name matches its release."""
+    problems = []
+    for cluster, releases in sorted(_by_cluster(platform.helm_releases).items()):
+        owners: dict[str, list[str]] = {}
+        revisions = set()
+        for release in (r for r in releases if r.chart == "istiod"):
+            revision = str(release.values.get("revision", ""))
+            revisions.add(revision)
+            if release.release_name != f"istiod-{revision}":
+                problems.append(f"{release.declared_in}: release {release.release_name} does not match revision {revision!r}")
+            for tag in release.values.get("revisionTags", []) or []:
+                owners.setdefault(str(tag), []).append(revision)
+        for tag, owning in sorted(owners.items()):
+            if len(owning) > 1:
+                problems.append(f"cluster {cluster}: tag {tag!r} is owned by several revisions: {', '.join(owning)}")
+            if tag in revisions:
+                problems.append(f"cluster {cluster}: tag {tag!r} has the name of a revision")
+        for base in (r for r in releases if r.chart == "base"):
+            default_revision = str(base.values.get("defaultRevision", "default"))
+            owner = owners.get("default", [None])[0]
+            if default_revision not in revisions:
+                problems.append(f"cluster {cluster}: base defaultRevision {default_revision!r} is not an installed revision")
+            if owner != default_revision:
+                problems.append(f"cluster {cluster}: base defaultRevision {default_revision!r} but the default tag is owned by {owner!r}")
+    return problems
+
+
+def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
+    """Every istio.io/rev label (namespaces) and gateway `revision` points at an installed revision or
+    a tag of this cluster; `istio-injection` labels, which override istio.io/rev, appear nowhere."""
+    problems = []
+    names: dict[str, set[str]] = {}
+    for release in platform.helm_releases:
+        if release.chart == "istiod":
+            known = names.setdefault(release.cluster, set())
+            known.add(str(release.values.get("revision", "")))
+            known.update(map(str, release.values.get("revisionTags", []) or []))
+    everything = set().union(*names.values()) if names else set()
+    for release in platform.helm_releases:
+        if release.chart == "gateway" and "revision" in release.values:
+            if str(release.values["revision"]) not in names.get(release.cluster, set()):
+                problems.append(f"{release.declared_in}: gateway revision {release.values['revision']!r} is no revision or tag of cluster {release.cluster}")
+    for obj in _unique(platform.objects):
+        labels = obj.get("metadata", {}).get("labels", {}) or {}
+        if "istio-injection" in labels:
+            problems.append(f"{_name(obj)}: uses istio-injection, which silently overrides istio.io/rev; label istio.io/rev=<tag>")
+        if "istio.io/rev" in labels and str(labels["istio.io/rev"]) not in everything:
+            problems.append(f"{_name(obj)}: istio.io/rev={labels['istio.io/rev']} is no installed revision or tag")
+    return problems
+
+
 GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "builds cleanly": builds_cleanly,
     "istiod sets root namespace and mesh identity": istiod_sets_mesh_identity,
@@ -543,5 +603,7 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "Flux HelmReleases remediate": flux_helm_releases_remediate,
     "Flux controllers locked down": flux_controllers_locked_down,
     "tenants confined": tenants_confined,
+    "revision tags consistent": revision_tags_consistent,
+    "revision labels resolve": revision_labels_resolve,
     "charts pinned": charts_from_istio_release_repository,
 }

@@ -1,0 +1,119 @@
+"""Checks for a team's answers, against the platform's answers and the teams already onboarded.
+
+The team scope reads the platform's answers file (copier `_external_data`), and these checks
+look at the other teams' answers files in the destination repo, so a namespace can never be
+claimed twice and a team can only use clusters, tags, egress hosts and the ingress domain the
+platform actually has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from naming_rules import RESERVED_NAMESPACES, dns_label_problem, dns_subdomain_problem
+
+PLATFORM_NAMESPACES = frozenset({"example"}) | RESERVED_NAMESPACES
+TEAM_NAME_MAX = 30
+
+
+def other_teams(destination: str | Path, team: str) -> dict[str, dict]:
+    """Answers of every team onboarded in the destination repo except `team`."""
+    found = {}
+    for path in sorted(Path(destination).glob(".copier/team-*.yml")):
+        name = path.name.removeprefix("team-").removesuffix(".yml")
+        if name != team:
+            found[name] = yaml.safe_load(path.read_text()) or {}
+    return found
+
+
+def team_name_problem(value: object, destination: str | Path = ".", operation: str = "copy") -> str:
+    problem = dns_label_problem(value, TEAM_NAME_MAX)
+    if problem:
+        return f"team_name '{value}': {problem}"
+    if value in PLATFORM_NAMESPACES:
+        return f"team_name '{value}' is reserved for the platform; choose another name"
+    if operation == "copy" and (Path(destination) / ".copier" / f"team-{value}.yml").exists():
+        return f"team '{value}' is already onboarded; change it with `copier update -a .copier/team-{value}.yml`"
+    return ""
+
+
+def team_namespaces_problem(value: object, team: str, destination: str | Path = ".") -> str:
+    if not isinstance(value, list) or not value:
+        return "team_namespaces: give a YAML list of namespaces, e.g. [payments]"
+    owners = {ns: name for name, answers in other_teams(destination, team).items() for ns in answers.get("team_namespaces", [])}
+    for namespace in value:
+        problem = dns_label_problem(namespace)
+        if problem:
+            return f"namespace '{namespace}': {problem}"
+        if namespace in PLATFORM_NAMESPACES or str(namespace).startswith("istio-"):
+            return f"namespace '{namespace}' belongs to the platform; choose a namespace of the team's own"
+        if namespace in owners:
+            return f"namespace '{namespace}' is already owned by team '{owners[namespace]}'; choose another"
+        if value.count(namespace) > 1:
+            return f"namespace '{namespace}' is listed twice"
+    return ""
+
+
+def team_clusters_problem(value: object, platform: Mapping) -> str:
+    known = [c.get("name") for c in platform.get("clusters", [])]
+    if not isinstance(value, list) or not value:
+        return f"team_clusters: give a YAML list of platform clusters ({', '.join(map(str, known))})"
+    for cluster in value:
+        if cluster not in known:
+            return f"cluster '{cluster}' is not a platform cluster; choose from {', '.join(map(str, known))}"
+        if value.count(cluster) > 1:
+            return f"cluster '{cluster}' is listed twice"
+    return ""
+
+
+def team_tag_problem(value: object, platform: Mapping) -> str:
+    tags = [t.get("name") for t in platform.get("istio_revision_tags", [])]
+    if value not in tags:
+        return f"team_revision_tag '{value}': use one of the platform's revision tags ({', '.join(map(str, tags))})"
+    return ""
+
+
+def team_egress_problem(value: object, platform: Mapping) -> str:
+    if not isinstance(value, list):
+        return "team_egress_hosts: give a YAML list of host names, or [] for none"
+    allowed = platform.get("egress_allowed_hosts", []) if "egress" in platform.get("gateways_enabled", []) else []
+    for host in value:
+        if host not in allowed:
+            return (
+                f"egress host '{host}' is not on the platform's egress allow-list ({', '.join(allowed) or 'empty'}); "
+                "ask the network owners to add it to egress_allowed_hosts first"
+            )
+    return ""
+
+
+def team_ingress_problem(value: object, namespaces: object, platform: Mapping) -> str:
+    if not isinstance(value, list):
+        return "team_ingress_routes: give a YAML list of {host, service, port}, or [] for none"
+    if value and "ingress" not in platform.get("gateways_enabled", []):
+        return "team_ingress_routes: the platform runs no ingress gateway; leave this empty"
+    domain = str(platform.get("ingress_domain", "example.com"))
+    team_namespaces = namespaces if isinstance(namespaces, list) else []
+    hosts: set[str] = set()
+    for index, route in enumerate(value):
+        if not isinstance(route, Mapping) or not {"host", "service", "port"} <= set(route) or set(route) - {"host", "service", "port", "namespace"}:
+            return f"team_ingress_routes[{index}]: write {{host, service, port}} and optionally namespace"
+        host = route["host"]
+        problem = dns_subdomain_problem(host)
+        if problem:
+            return f"ingress host '{host}': {problem}"
+        if not str(host).endswith(f".{domain}"):
+            return f"ingress host '{host}': the ingress gateway serves *.{domain}; use a host under it"
+        if host in hosts:
+            return f"ingress host '{host}' is listed twice"
+        hosts.add(host)
+        problem = dns_label_problem(route["service"])
+        if problem:
+            return f"ingress route '{host}': service '{route['service']}': {problem}"
+        if not isinstance(route["port"], int) or not 0 < route["port"] < 65536:
+            return f"ingress route '{host}': port must be a number from 1 to 65535"
+        if route.get("namespace", team_namespaces[0] if team_namespaces else None) not in team_namespaces:
+            return f"ingress route '{host}': namespace must be one of the team's namespaces ({', '.join(map(str, team_namespaces))})"
+    return ""
