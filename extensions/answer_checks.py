@@ -230,3 +230,13 @@ def gateway_revision_problem(value: object, tags: object, versions: object) -> s
             f"or an installed version to pin ({', '.join(installed)})"
         )
     return ""
+
+
+GITHUB_ORG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+
+
+def github_org_problem(value: object) -> str:
+    """A GitHub organisation name, used as @<org>/<group> in CODEOWNERS."""
+    if not isinstance(value, str) or not GITHUB_ORG.match(value):
+        return f"codeowners_org '{value}': use the organisation's GitHub name: letters, digits and '-', at most 39 characters"
+    return ""

@@ -52,6 +52,7 @@ class TemplateFilters(Extension):
                 "gateways_problem": checks.gateways_problem,
                 "egress_hosts_problem": checks.egress_hosts_problem,
                 "clusters_problem": checks.clusters_problem,
+                "github_org_problem": checks.github_org_problem,
                 "revision_name": modules["revision_plan"].revision_name,
                 "istio_versions_problem": checks.istio_versions_problem,
                 "revision_tags_problem": checks.revision_tags_problem,

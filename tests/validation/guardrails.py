@@ -321,6 +321,8 @@ def _sync_step(spec: dict) -> str | None:
         return "istio-base"
     if "istiod" in charts:
         return "istiod"
+    if any(p.startswith(("apps/", "teams/", "gateways/requests/")) for p in paths):
+        return "apps"
     if "gateway" in charts or any(p.startswith("gateways/") for p in paths):
         return "gateways"
     if any(p.startswith("mesh/") for p in paths):
@@ -378,7 +380,7 @@ def _flux_step(kustomization: dict) -> str | None:
         return "istiod"
     if path.startswith("mesh/"):
         return "mesh-config"
-    if name == "tenants":
+    if name in ("tenants", "teams") or path.startswith("tenants/"):
         return "tenants"
     return "gateways"
 

@@ -17,6 +17,7 @@ buildable by either engine.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import re
 import shutil
 import sys
@@ -265,12 +266,74 @@ def engine_workdir(root: Path, workdir: Path) -> str:
         git_url = flux_git_url(str(answers.get("git_repo_url", "")))
         for cluster_dir in sorted((workdir / "clusters").iterdir()) if (workdir / "clusters").is_dir() else []:
             emulate_flux_bootstrap(workdir, cluster_dir, git_url, str(answers.get("git_branch", "main")))
+        for path in flux_kustomization_paths(workdir):
+            target = workdir / path
+            if target.is_dir() and not any((target / n).exists() for n in kustomize_render.KUSTOMIZATION_FILES):
+                (target / "kustomization.yaml").write_text(yaml.safe_dump(
+                    {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": flux_scan(target)}))
     return engine
+
+
+def flux_kustomization_paths(workdir: Path) -> list[str]:
+    """Paths of the Flux Kustomizations declared in the cluster entry points (variables unresolved skipped)."""
+    paths = []
+    for file in sorted(workdir.glob("clusters/*/*.yaml")):
+        for doc in yaml.safe_load_all(file.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(doc.get("apiVersion")):
+                path = str(doc.get("spec", {}).get("path", "")).removeprefix("./")
+                if path and "${" not in path:
+                    paths.append(path)
+    return paths
 
 
 def builds_unrestricted(engine: str, relative: Path) -> bool:
     """Flux wiring (flux/, clusters/) is built the way Flux builds it; shared folders stay restricted."""
     return engine == "flux" and relative.parts[:1] in (("flux",), ("clusters",))
+
+
+def _glob_match(relative: str, pattern: str) -> bool:
+    """Go filepath.Match semantics, as Argo CD's directory include uses: `*` stays within a segment."""
+    parts, wanted = relative.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted))
+
+
+def directory_manifests(directory: Path, recurse: bool, include: str | None) -> list[dict]:
+    """What an Argo CD directory source applies: YAML manifests, optionally recursive and filtered."""
+    files = sorted(directory.rglob("*") if recurse else directory.iterdir())
+    found = []
+    for file in files:
+        relative = file.relative_to(directory).as_posix()
+        if not file.is_file() or file.suffix not in (".yaml", ".yml", ".json"):
+            continue
+        if include and not any(_glob_match(relative, p) for p in include.strip("{}").split(",")):
+            continue
+        found += [d for d in yaml.safe_load_all(file.read_text()) if isinstance(d, dict)]
+    return found
+
+
+def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
+    """Argo CD Applications whose path is a plain directory: their manifests become a build of that path."""
+    done: set[Path] = set()
+    while True:
+        pending = []
+        for app in (o for o in platform.objects if o.get("kind") == "Application"):
+            spec = app.get("spec", {})
+            for source in _sources(spec):
+                if "path" not in source or "chart" in source:
+                    continue
+                directory = (platform.root / source["path"]).resolve()
+                if directory in platform.builds or directory in done or not directory.is_dir():
+                    continue
+                if any((directory / n).exists() for n in kustomize_render.KUSTOMIZATION_FILES):
+                    continue
+                options = source.get("directory", {})
+                pending.append((directory, bool(options.get("recurse")), options.get("include")))
+        if not pending:
+            return
+        for directory, recurse, include in pending:
+            done.add(directory)
+            platform.builds[directory] = directory_manifests(directory, recurse, include)
+            platform.kustomizations[directory] = {}
 
 
 def load(root: Path) -> RenderedPlatform:
@@ -303,6 +366,7 @@ def load(root: Path) -> RenderedPlatform:
         if variables and target in rendered:
             builds[target] = kustomize_render.objects(substitute(rendered[target], variables))
     platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring)
+    add_argocd_directory_sources(platform)
     all_objects = platform.objects
     argo, argo_problems = argocd_helm_releases(root, all_objects)
     flux, flux_problems = flux_helm_releases(root, builds)

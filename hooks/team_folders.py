@@ -1,0 +1,312 @@
+"""Generate one app team's folders in a platform repo (copier task of the team scope).
+
+    python hooks/team_folders.py '<json: {"platform": <platform answers>, "team": <team answers>}>'
+
+Writes, under the current directory only:
+- teams/<team>/: per namespace a kustomize base and per-cluster overlays, split into
+  `namespace/` (Namespace labelled istio.io/rev=<tag>, the owners' Role and RoleBinding, the
+  namespace-default Sidecar limited to the declared egress hosts, default-deny and allow
+  AuthorizationPolicies; reconciled with platform rights) and `workloads/` (the team's own).
+- tenants/<cluster>/<team>/: the engine wiring for that cluster (Argo CD Applications, or a Flux
+  tenant ServiceAccount, Role, GitRepository and Kustomization), picked up by the platform's
+  per-cluster `teams` sync without editing any shared file.
+- tenants/projects/<team>.yaml (Argo CD): the team's AppProjects.
+- gateways/requests/<team>/: VirtualServices for the hosts the team asked to expose, in the
+  network owners' folder.
+- one line in the teams block of CODEOWNERS, if the repo has one.
+Deterministic and idempotent: the same JSON always writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
+from git_urls import flux_git_url  # noqa: E402
+from mesh_model import gateway_namespace, host_slug  # noqa: E402
+from persona_permissions import rbac_rules, service_owner_kinds  # noqa: E402
+from yaml_quoting import YAML11_BOOLEANS  # noqa: E402
+
+HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
+CODEOWNERS_BEGIN = "# BEGIN teams (one line per team, kept sorted by team onboarding)"
+CODEOWNERS_END = "# END teams"
+KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+MESH_WIDE_ISTIO_KINDS = (
+    ("networking.istio.io", "EnvoyFilter"),
+    ("networking.istio.io", "Gateway"),
+    ("networking.istio.io", "ServiceEntry"),
+    ("networking.istio.io", "WorkloadEntry"),
+    ("networking.istio.io", "WorkloadGroup"),
+    ("networking.istio.io", "ProxyConfig"),
+    ("extensions.istio.io", "WasmPlugin"),
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML whose strings read back as strings for YAML 1.1 readers (go-yaml v2)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if YAML11_BOOLEANS.match(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def manifest(*documents: dict) -> str:
+    """Documents as one YAML file with the template header."""
+    body = "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in documents)
+    return HEADER + body
+
+
+def kustomization(resources: list[str], **extra: Any) -> str:
+    return manifest({**KUSTOMIZATION, "resources": resources, **extra})
+
+
+def _platform(platform: dict) -> dict:
+    """Platform answers with the defaults of questions that were not asked."""
+    return {
+        "platform_name": platform.get("platform_name", "platform"),
+        "gitops_engine": platform.get("gitops_engine", "argocd"),
+        "git_repo_url": platform.get("git_repo_url", ""),
+        "git_branch": platform.get("git_branch", "main"),
+        "argocd_namespace": platform.get("argocd_namespace", "argocd"),
+        "gateway_layout": platform.get("gateway_layout", "split"),
+        "gateways_enabled": platform.get("gateways_enabled", []),
+        "trust_domain": platform.get("trust_domain", "cluster.local"),
+    }
+
+
+def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str]:
+    base = f"teams/{team['name']}/base/{namespace}"
+    labels = {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team["name"]}
+    egress_ns = gateway_namespace("egress", platform["gateway_layout"])
+    hosts = ["./*", "istio-system/*"] + [f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])]
+    policies = [
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "default-deny", "namespace": namespace}, "spec": {}},
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "allow-same-namespace", "namespace": namespace},
+         "spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"namespaces": [namespace]}}]}]}},
+    ]
+    if "ingress" in platform["gateways_enabled"]:
+        ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
+        principal = f"{platform['trust_domain']}/ns/{ingress_ns}/sa/istio-ingressgateway"
+        policies.append({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                         "metadata": {"name": "allow-ingress-gateway", "namespace": namespace},
+                         "spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": [principal]}}]}]}})
+    return {
+        f"{base}/namespace/kustomization.yaml": kustomization(
+            ["namespace.yaml", "rbac.yaml", "sidecar.yaml", "authorization-policies.yaml"]),
+        f"{base}/namespace/namespace.yaml": manifest({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {**labels, "istio.io/rev": team["revision_tag"]}}}),
+        f"{base}/namespace/rbac.yaml": manifest(
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+             "metadata": {"name": "team-owners", "namespace": namespace}, "rules": rbac_rules(service_owner_kinds())},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+             "metadata": {"name": "team-owners", "namespace": namespace},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "team-owners"},
+             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": team["owners_group"]}]}),
+        f"{base}/namespace/sidecar.yaml": manifest({
+            "apiVersion": "networking.istio.io/v1", "kind": "Sidecar",
+            "metadata": {"name": "default", "namespace": namespace}, "spec": {"egress": [{"hosts": hosts}]}}),
+        f"{base}/namespace/authorization-policies.yaml": manifest(*policies),
+        f"{base}/workloads/kustomization.yaml": kustomization([]),
+    }
+
+
+def overlay_files(team: dict, cluster: str, namespace: str) -> dict[str, str]:
+    overlay = f"teams/{team['name']}/clusters/{cluster}/{namespace}"
+    return {
+        f"{overlay}/{part}/kustomization.yaml": kustomization([f"../../../../base/{namespace}/{part}"])
+        for part in ("namespace", "workloads")
+    }
+
+
+def ingress_request_files(platform: dict, team: dict) -> dict[str, str]:
+    routes = team.get("ingress_routes", [])
+    if not routes:
+        return {}
+    ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
+    services = []
+    for route in routes:
+        namespace = route.get("namespace", team["namespaces"][0])
+        services.append({
+            "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": f"{team['name']}-{host_slug(route['host'])}", "namespace": ingress_ns,
+                         "labels": {"istio-gitops-template/team": team["name"]}},
+            "spec": {"hosts": [route["host"]], "gateways": ["ingress"],
+                     "http": [{"route": [{"destination": {"host": f"{route['service']}.{namespace}.svc.cluster.local",
+                                                          "port": {"number": route["port"]}}}]}]},
+        })
+    folder = f"gateways/requests/{team['name']}"
+    return {f"{folder}/kustomization.yaml": kustomization(["virtual-services.yaml"]),
+            f"{folder}/virtual-services.yaml": manifest(*services)}
+
+
+def _app(platform: dict, name: str, project: str, cluster: str, namespace: str, path: str, wave: int) -> dict:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": name, "namespace": platform["argocd_namespace"],
+                     "labels": {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/cluster": cluster},
+                     "annotations": {"argocd.argoproj.io/sync-wave": str(wave)},
+                     "finalizers": ["resources-finalizer.argocd.argoproj.io"]},
+        "spec": {"project": project, "destination": {"name": cluster, "namespace": namespace},
+                 "source": {"repoURL": platform["git_repo_url"], "targetRevision": platform["git_branch"], "path": path},
+                 "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "syncOptions": ["PruneLast=true"]}},
+    }
+
+
+def _project(platform: dict, name: str, description: str, destinations: list[dict], cluster_kinds: list[tuple[str, str]],
+             namespace_kinds: list[tuple[str, str]], blacklist: list[tuple[str, str]], group: str | None) -> dict:
+    spec: dict[str, Any] = {
+        "description": description,
+        "sourceRepos": [platform["git_repo_url"]],
+        "destinations": destinations,
+        "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in cluster_kinds],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in namespace_kinds],
+    }
+    if blacklist:
+        spec["namespaceResourceBlacklist"] = [{"group": g, "kind": k} for g, k in blacklist]
+    if group:
+        spec["roles"] = [{"name": "owners", "groups": [group], "policies": [
+            f"p, proj:{name}:owners, applications, {verb}, {name}/*, allow" for verb in ("get", "sync")]}]
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+            "metadata": {"name": name, "namespace": platform["argocd_namespace"],
+                         "labels": {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": None}},
+            "spec": spec}
+
+
+def argocd_files(platform: dict, team: dict) -> dict[str, str]:
+    name = team["name"]
+    destinations = [{"name": c, "namespace": ns} for c in team["clusters"] for ns in team["namespaces"]]
+    owners = _project(platform, f"team-{name}", f"Team {name}: workloads and workload-level Istio config in its own namespaces",
+                      destinations, [], [(k["group"], k["kind"]) for k in service_owner_kinds()], list(MESH_WIDE_ISTIO_KINDS),
+                      team["owners_group"])
+    platform_side = _project(platform, f"team-{name}-namespaces",
+                             f"Cluster admins: team {name}'s namespaces, RBAC, Sidecar and authorization defaults",
+                             destinations, [("", "Namespace")],
+                             [("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+                              ("networking.istio.io", "Sidecar"), ("security.istio.io", "AuthorizationPolicy")],
+                             list(MESH_WIDE_ISTIO_KINDS), None)
+    for project in (owners, platform_side):
+        project["metadata"]["labels"]["istio-gitops-template/team"] = name
+    files = {f"tenants/projects/{name}.yaml": manifest(owners, platform_side)}
+    ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
+    for cluster in team["clusters"]:
+        apps = []
+        for ns in team["namespaces"]:
+            overlay = f"teams/{name}/clusters/{cluster}/{ns}"
+            apps.append(_app(platform, f"{cluster}-{name}-{ns}-namespace", f"team-{name}-namespaces", cluster, ns, f"{overlay}/namespace", 5))
+            apps.append(_app(platform, f"{cluster}-{name}-{ns}", f"team-{name}", cluster, ns, f"{overlay}/workloads", 6))
+        if team.get("ingress_routes"):
+            apps.append(_app(platform, f"{cluster}-{name}-ingress", f"{platform['platform_name']}-gateways", cluster,
+                             ingress_ns, f"gateways/requests/{name}", 6))
+        files[f"tenants/{cluster}/{name}/applications.yaml"] = manifest(*apps)
+    return files
+
+
+def flux_files(platform: dict, team: dict) -> dict[str, str]:
+    name = team["name"]
+    files = {}
+    for cluster in team["clusters"]:
+        documents = []
+        for ns in team["namespaces"]:
+            documents += [
+                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "flux", "namespace": ns}},
+                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                 "metadata": {"name": "flux-tenant", "namespace": ns}, "rules": rbac_rules(service_owner_kinds())},
+                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                 "metadata": {"name": "flux-tenant", "namespace": ns},
+                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "flux-tenant"},
+                 "subjects": [{"kind": "ServiceAccount", "name": "flux", "namespace": ns}]},
+                {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                 "metadata": {"name": name, "namespace": ns},
+                 "spec": {"url": flux_git_url(platform["git_repo_url"]), "ref": {"branch": platform["git_branch"]}, "interval": "5m"}},
+                {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                 "metadata": {"name": name, "namespace": ns},
+                 "spec": {"serviceAccountName": "flux", "targetNamespace": ns, "interval": "10m", "retryInterval": "2m",
+                          "timeout": "5m", "prune": True, "wait": False,
+                          "sourceRef": {"kind": "GitRepository", "name": name},
+                          "path": f"./teams/{name}/clusters/{cluster}/{ns}/workloads"}},
+            ]
+        resources = [f"../../../teams/{name}/clusters/{cluster}/{ns}/namespace" for ns in team["namespaces"]]
+        if team.get("ingress_routes"):
+            resources.append(f"../../../gateways/requests/{name}")
+        resources.append("tenant.yaml")
+        folder = f"tenants/{cluster}/{name}"
+        files[f"{folder}/kustomization.yaml"] = kustomization(
+            resources, labels=[{"pairs": {"toolkit.fluxcd.io/tenant": name}, "includeSelectors": False}])
+        files[f"{folder}/tenant.yaml"] = manifest(*documents)
+    return files
+
+
+def team_files(platform_answers: dict, team: dict) -> dict[str, str]:
+    """Every file the team scope owns, as {path relative to the repo: content}."""
+    platform = _platform(platform_answers)
+    files: dict[str, str] = {}
+    for namespace in team["namespaces"]:
+        files |= namespace_files(platform, team, namespace)
+        for cluster in team["clusters"]:
+            files |= overlay_files(team, cluster, namespace)
+    files |= ingress_request_files(platform, team)
+    files |= argocd_files(platform, team) if platform["gitops_engine"] == "argocd" else flux_files(platform, team)
+    return dict(sorted(files.items()))
+
+
+def codeowners_with_team(text: str, team: str, owners: str, org: str) -> str:
+    """CODEOWNERS with this team's line in the sorted teams block (unchanged if there is no block)."""
+    lines = text.split("\n")
+    if CODEOWNERS_BEGIN not in lines or CODEOWNERS_END not in lines:
+        return text
+    begin, end = lines.index(CODEOWNERS_BEGIN), lines.index(CODEOWNERS_END)
+    entry = f"/teams/{team}/ @{org}/{owners}"
+    block = [line for line in lines[begin + 1:end] if not line.startswith(f"/teams/{team}/ ")] + [entry]
+    return "\n".join(lines[: begin + 1] + sorted(block) + lines[end:])
+
+
+def write_files(root: Path, files: dict[str, str]) -> list[str]:
+    """Write `files` under `root`, refusing any path that would leave it; returns what changed."""
+    root = root.resolve()
+    changed = []
+    for relative, content in files.items():
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or Path(relative).is_absolute():
+            raise ValueError(f"refusing to write {relative!r} outside {root}")
+        if target.exists() and target.read_text() == content:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        changed.append(relative)
+    return changed
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: team_folders.py '<json with platform and team answers>'", file=sys.stderr)
+        return 2
+    data = json.loads(argv[0])
+    platform, team = data["platform"], data["team"]
+    root = Path.cwd()
+    write_files(root, team_files(platform, team))
+    codeowners = root / "CODEOWNERS"
+    if codeowners.exists():
+        text = codeowners.read_text()
+        updated = codeowners_with_team(text, team["name"], team["owners_group"], platform.get("codeowners_org", "example-org"))
+        if updated != text:
+            codeowners.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
