@@ -16,6 +16,31 @@ import yaml
 from naming_rules import RESERVED_NAMESPACES, dns_label_problem, dns_subdomain_problem
 
 PLATFORM_NAMESPACES = frozenset({"example"}) | RESERVED_NAMESPACES
+SNAPSHOT_KEYS = (
+    "platform_name", "gitops_engine", "git_repo_url", "git_branch", "argocd_namespace", "gateway_layout",
+    "gateways_enabled", "egress_allowed_hosts", "ingress_domain", "trust_domain", "codeowners_org",
+    "istio_revision_tags", "istio_default_tag",
+)
+
+
+def platform_snapshot(answers: Mapping) -> dict:
+    """The platform answers a team builds on, recorded in the team's answers file.
+
+    copier renders the team's old and new versions in temporary folders during an update, where the
+    platform's answers file is out of reach; recording what the team uses keeps those renders exact.
+    """
+    snapshot = {key: answers[key] for key in SNAPSHOT_KEYS if key in answers}
+    snapshot["clusters"] = [str(c.get("name")) for c in answers.get("clusters", []) if isinstance(c, Mapping)]
+    return snapshot
+
+
+def team_platform_problem(value: object) -> str:
+    if not isinstance(value, Mapping) or not value.get("clusters") or not value.get("istio_revision_tags"):
+        return (
+            "team_platform: no platform answers found; run the team scope inside a platform repo generated "
+            "by this template (its .copier-answers.yml is read)"
+        )
+    return ""
 TEAM_NAME_MAX = 30
 
 
@@ -58,7 +83,7 @@ def team_namespaces_problem(value: object, team: str, destination: str | Path = 
 
 
 def team_clusters_problem(value: object, platform: Mapping) -> str:
-    known = [c.get("name") for c in platform.get("clusters", [])]
+    known = list(platform.get("clusters", []))
     if not isinstance(value, list) or not value:
         return f"team_clusters: give a YAML list of platform clusters ({', '.join(map(str, known))})"
     for cluster in value:

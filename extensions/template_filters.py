@@ -33,6 +33,18 @@ def load_siblings() -> dict[str, ModuleType]:
         sys.modules.update(saved)
 
 
+def copier_operation() -> str:
+    """'copy' or 'update': copier exposes the operation to tasks and exclusions but not to
+    validators, so read it where copier keeps it (copier 9.x; requirements.txt pins the version and
+    tests/test_team_onboarding.py fails if this stops working)."""
+    try:
+        from copier._main import _operation
+    except ImportError:
+        return "copy"
+    value = _operation.get(None)
+    return str(getattr(value, "value", value) or "copy")
+
+
 class TemplateFilters(Extension):
     """Answer checks (`*_problem`, '' when fine) and derived values as filters."""
 
@@ -40,6 +52,7 @@ class TemplateFilters(Extension):
         super().__init__(environment)
         modules = load_siblings()
         checks, model, quoting = modules["answer_checks"], modules["mesh_model"], modules["yaml_quoting"]
+        environment.globals["copier_operation"] = copier_operation
         environment.globals["service_owner_kinds"] = modules["persona_permissions"].service_owner_kinds()
         environment.filters.update(
             {
@@ -70,6 +83,8 @@ class TemplateFilters(Extension):
                 "rbac_rules": modules["persona_permissions"].rbac_rules,
                 "flux_git_url": modules["git_urls"].flux_git_url,
                 "team_name_problem": modules["team_checks"].team_name_problem,
+                "platform_snapshot": modules["team_checks"].platform_snapshot,
+                "team_platform_problem": modules["team_checks"].team_platform_problem,
                 "team_namespaces_problem": modules["team_checks"].team_namespaces_problem,
                 "team_clusters_problem": modules["team_checks"].team_clusters_problem,
                 "team_tag_problem": modules["team_checks"].team_tag_problem,

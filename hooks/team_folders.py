@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
 from git_urls import flux_git_url  # noqa: E402
 from mesh_model import gateway_namespace, host_slug  # noqa: E402
 from persona_permissions import rbac_rules, service_owner_kinds  # noqa: E402
+from team_checks import platform_snapshot  # noqa: E402
 from yaml_quoting import YAML11_BOOLEANS  # noqa: E402
 
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
@@ -292,8 +293,12 @@ def write_files(root: Path, files: dict[str, str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--snapshot":
+        answers = yaml.safe_load(Path(argv[1]).read_text()) or {}
+        print(json.dumps(platform_snapshot(answers), sort_keys=True))
+        return 0
     if len(argv) != 1:
-        print("usage: team_folders.py '<json with platform and team answers>'", file=sys.stderr)
+        print("usage: team_folders.py '<json with platform and team answers>' | --snapshot .copier-answers.yml", file=sys.stderr)
         return 2
     data = json.loads(argv[0])
     platform, team = data["platform"], data["team"]
