@@ -168,7 +168,7 @@ def _app(platform: dict, name: str, project: str, cluster: str, namespace: str, 
     }
 
 
-def _project(platform: dict, name: str, description: str, destinations: list[dict], cluster_kinds: list[tuple[str, str]],
+def _project(platform: dict, team: str, name: str, description: str, destinations: list[dict], cluster_kinds: list[tuple[str, str]],
              namespace_kinds: list[tuple[str, str]], blacklist: list[tuple[str, str]], group: str | None) -> dict:
     spec: dict[str, Any] = {
         "description": description,
@@ -184,24 +184,22 @@ def _project(platform: dict, name: str, description: str, destinations: list[dic
             f"p, proj:{name}:owners, applications, {verb}, {name}/*, allow" for verb in ("get", "sync")]}]
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
             "metadata": {"name": name, "namespace": platform["argocd_namespace"],
-                         "labels": {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": None}},
+                         "labels": {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team}},
             "spec": spec}
 
 
 def argocd_files(platform: dict, team: dict) -> dict[str, str]:
     name = team["name"]
     destinations = [{"name": c, "namespace": ns} for c in team["clusters"] for ns in team["namespaces"]]
-    owners = _project(platform, f"team-{name}", f"Team {name}: workloads and workload-level Istio config in its own namespaces",
+    owners = _project(platform, name, f"team-{name}", f"Team {name}: workloads and workload-level Istio config in its own namespaces",
                       destinations, [], [(k["group"], k["kind"]) for k in service_owner_kinds()], list(MESH_WIDE_ISTIO_KINDS),
                       team["owners_group"])
-    platform_side = _project(platform, f"team-{name}-namespaces",
+    platform_side = _project(platform, name, f"team-{name}-namespaces",
                              f"Cluster admins: team {name}'s namespaces, RBAC, Sidecar and authorization defaults",
                              destinations, [("", "Namespace")],
                              [("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
                               ("networking.istio.io", "Sidecar"), ("security.istio.io", "AuthorizationPolicy")],
                              list(MESH_WIDE_ISTIO_KINDS), None)
-    for project in (owners, platform_side):
-        project["metadata"]["labels"]["istio-gitops-template/team"] = name
     files = {f"tenants/projects/{name}.yaml": manifest(owners, platform_side)}
     ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
     for cluster in team["clusters"]:

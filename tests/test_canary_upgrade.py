@@ -71,6 +71,10 @@ FLUX_EXPECTED = {
     },
 }
 ALWAYS_CHANGED = {".copier-answers.yml", "README.md"}
+POLICY = "mesh/base/guardrails/namespace-revision-policy.yaml"
+for expected in (ARGO_EXPECTED, FLUX_EXPECTED):
+    for step in ("add canary", "remove old"):
+        expected[step]["modified"].add(POLICY)
 
 
 def changes(project: Path) -> dict[str, set[str]]:

@@ -105,8 +105,10 @@ def test_flux_git_urls(url: str, expected: str) -> None:
     assert flux_git_url(url) == expected
 
 
-ENGINE_SPECIFIC = ("argocd/", "flux/", "clusters/")
-PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml"}
+ENGINE_SPECIFIC = ("argocd/", "flux/", "clusters/", "tenants/projects/")
+# Rendered once from one template each, but naming engine-specific things: the README explains the
+# engine, and the namespace policy exempts the engine's own identity.
+PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml", "mesh/base/guardrails/namespace-revision-policy.yaml"}
 
 
 def test_shared_files_are_identical_in_both_flavours(render) -> None:

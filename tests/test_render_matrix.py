@@ -70,6 +70,8 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
         "gateways/clusters/cluster-1/istio-ingress",
         "gateways/clusters/cluster-1/istio-egress",
         "apps/clusters/cluster-1/example",
+        "tenants/cluster-1",
+        "tenants/projects",
     }
 
 

@@ -22,26 +22,45 @@ class Grant:
     via: str
 
 
-def _matches(subject: dict, service_account: tuple[str, str]) -> bool:
-    namespace, name = service_account
-    if subject.get("kind") == "ServiceAccount":
-        return subject.get("name") == name and subject.get("namespace") == namespace
-    if subject.get("kind") == "User":
-        return subject.get("name") == f"system:serviceaccount:{namespace}:{name}"
-    if subject.get("kind") == "Group":
-        return subject.get("name") in ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated")
+@dataclass(frozen=True)
+class Identity:
+    """Who asks: a user name and the groups the authenticator gives it."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+
+    @classmethod
+    def service_account(cls, namespace: str, name: str) -> Identity:
+        return cls(f"system:serviceaccount:{namespace}:{name}",
+                   ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"))
+
+
+def _identity(who: Identity | tuple[str, str]) -> Identity:
+    return who if isinstance(who, Identity) else Identity.service_account(*who)
+
+
+def _matches(subject: dict, identity: Identity) -> bool:
+    kind, name = subject.get("kind"), subject.get("name")
+    if kind == "ServiceAccount":
+        return identity.user == f"system:serviceaccount:{subject.get('namespace')}:{name}"
+    if kind == "User":
+        return identity.user == name
+    if kind == "Group":
+        return name in identity.groups
     return False
 
 
-def grants(objects: list[dict], service_account: tuple[str, str]) -> list[Grant]:
-    """Every rule a service account (namespace, name) receives, with the namespace it applies in."""
+def grants(objects: list[dict], who: Identity | tuple[str, str]) -> list[Grant]:
+    """Every rule an identity (or a service account given as (namespace, name)) receives, with the
+    namespace it applies in."""
+    identity = _identity(who)
     roles = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
              for o in objects if o.get("kind") in ("Role", "ClusterRole")}
     found: list[Grant] = []
     for binding in objects:
         if binding.get("kind") not in ("RoleBinding", "ClusterRoleBinding"):
             continue
-        if not any(_matches(s, service_account) for s in binding.get("subjects", [])):
+        if not any(_matches(s, identity) for s in binding.get("subjects", [])):
             continue
         ref = binding.get("roleRef", {})
         scope = binding["metadata"].get("namespace", "") if binding["kind"] == "RoleBinding" else ALL_NAMESPACES
@@ -57,9 +76,9 @@ def grants(objects: list[dict], service_account: tuple[str, str]) -> list[Grant]
     return found
 
 
-def can(objects: list[dict], service_account: tuple[str, str], verb: str, group: str, resource: str, namespace: str) -> bool:
+def can(objects: list[dict], who: Identity | tuple[str, str], verb: str, group: str, resource: str, namespace: str) -> bool:
     """`kubectl auth can-i` for the rendered RBAC; namespace '' asks about a cluster-scoped resource."""
-    for grant in grants(objects, service_account):
+    for grant in grants(objects, who):
         in_scope = grant.namespace == ALL_NAMESPACES or (namespace and grant.namespace == namespace)
         if (in_scope and (group in grant.api_groups or "*" in grant.api_groups)
                 and (resource in grant.resources or "*" in grant.resources)

@@ -1,0 +1,44 @@
+"""Evaluate a ValidatingAdmissionPolicy's CEL the way the API server does, offline (cel-python).
+
+Variables are evaluated in order and exposed as `variables.<name>`; each validation that does not
+evaluate to true denies the request with its message. Kubernetes' CEL library extensions are not
+available here, so the policies this template ships stick to standard CEL (and the tests prove it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import celpy
+
+
+def _run(expression: str, activation: dict[str, Any]) -> Any:
+    environment = celpy.Environment()
+    return environment.program(environment.compile(expression)).evaluate(activation)
+
+
+def denials(policy: dict, obj: dict | None, old: dict | None = None, username: str = "someone", groups: tuple[str, ...] = ()) -> list[str]:
+    """Messages of the validations that deny this request ([] means admitted)."""
+    activation: dict[str, Any] = {
+        "object": celpy.json_to_cel(obj),
+        "oldObject": celpy.json_to_cel(old),
+        "request": celpy.json_to_cel({"userInfo": {"username": username, "groups": list(groups)},
+                                      "operation": "CREATE" if old is None else "UPDATE"}),
+    }
+    spec = policy["spec"]
+    variables: dict[str, Any] = {}
+    for variable in spec.get("variables", []):
+        activation["variables"] = _cel_map(variables)
+        variables[variable["name"]] = _run(variable["expression"], activation)
+    activation["variables"] = _cel_map(variables)
+    return [v.get("message", v["expression"]) for v in spec.get("validations", []) if not _is_true(_run(v["expression"], activation))]
+
+
+def _cel_map(values: dict[str, Any]) -> Any:
+    """Already-evaluated CEL values as a CEL map (json_to_cel would turn booleans into integers)."""
+    return celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})
+
+
+def _is_true(result: Any) -> bool:
+    """Only a boolean true admits; an error or any other value denies, as in the API server."""
+    return isinstance(result, celpy.celtypes.BoolType) and bool(result)
