@@ -52,9 +52,33 @@ def canary_times(template: Path, workdir: Path, engine: str) -> list[float]:
     return times
 
 
+def crowded_repo_times(template: Path, workdir: Path, teams: int) -> dict[str, float]:
+    """Onboard `teams` teams, then time one more onboarding and the platform check of the result."""
+    from copier import run_copy
+
+    project = copy_platform(template, workdir / "crowded", {})
+    git(project, "init", "-q", "-b", "main")
+
+    def onboard(name: str) -> None:
+        run_copy(str(template), project, data={"scope": "team", "team_name": name}, defaults=True, unsafe=True,
+                 vcs_ref="HEAD", quiet=True, overwrite=True)
+
+    first = timed(lambda: onboard("team-0"))
+    for index in range(1, teams):
+        onboard(f"team-{index}")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", f"{teams} teams")
+    return {
+        "onboard 1st team": first,
+        f"onboard team {teams + 1} (repo has {teams})": timed(lambda: onboard("newcomer")),
+        f"platform check with {teams + 1} teams": timed(lambda: check(project)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--teams", type=int, default=0, help="also onboard a team into a repo that already has this many")
     args = parser.parse_args(argv)
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -69,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             for engine in ("argocd", "flux"):
                 for (step, _), seconds in zip(STEPS, canary_times(template, work, engine)):
                     results.setdefault(f"canary {step} ({engine}, 2 clusters)", []).append(seconds)
+        if args.teams:
+            for name, seconds in crowded_repo_times(template, root, args.teams).items():
+                results.setdefault(name, []).append(seconds)
     baseline = statistics.median(results["copy defaults (baseline)"])
     print(f"{'operation':<46} {'median s':>9} {'x baseline':>11}")
     for name, values in results.items():
