@@ -116,7 +116,7 @@ def egress_hosts_problem(value: object) -> str:
     return ""
 
 
-def clusters_problem(value: object, gateways_enabled: object = ()) -> str:
+def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: object = "") -> str:
     """The cluster list: non-empty, unique names and valid fields; several networks need east-west."""
     if not isinstance(value, list) or not value:
         return "clusters: give at least one cluster, e.g. [{name: prod-eu-1, network: net-eu}]"
@@ -150,6 +150,11 @@ def clusters_problem(value: object, gateways_enabled: object = ()) -> str:
             problem = label_key_problem(key) or label_value_problem(label)
             if problem:
                 return f"{who}: label '{key}: {label}': {problem}"
+    if ca_mode == "self-signed-dev" and len(value) > 1:
+        return (
+            "clusters: the self-signed-dev CA gives every cluster its own root, so clusters would not trust each "
+            "other; use one cluster, or a ca_mode backed by one PKI (cert-manager-issuer, aws-pca, vault, istio-csr)"
+        )
     enabled = gateways_enabled if isinstance(gateways_enabled, (list, tuple)) else ()
     if len(networks) > 1 and "eastwest" not in enabled:
         return (
@@ -239,4 +244,28 @@ def github_org_problem(value: object) -> str:
     """A GitHub organisation name, used as @<org>/<group> in CODEOWNERS."""
     if not isinstance(value, str) or not GITHUB_ORG.match(value):
         return f"codeowners_org '{value}': use the organisation's GitHub name: letters, digits and '-', at most 39 characters"
+    return ""
+
+
+AWS_PCA_ARN = re.compile(r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[0-9a-f-]+$")
+
+
+def aws_pca_arn_problem(value: object) -> str:
+    """An AWS Private CA ARN (its region is taken from it)."""
+    if not isinstance(value, str) or not AWS_PCA_ARN.match(value):
+        return f"ca_aws_pca_arn '{value}': use the CA's ARN, arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>"
+    return ""
+
+
+def https_url_problem(field: str, value: object) -> str:
+    """An https:// URL with a host."""
+    if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?$", value):
+        return f"{field} '{value}': use an https:// URL such as https://vault.example.com:8200"
+    return ""
+
+
+def vault_path_problem(value: object) -> str:
+    """A Vault API path, without a leading slash or /v1/ prefix."""
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+$", value):
+        return f"ca_vault_pki_path '{value}': write the path as Vault shows it, e.g. pki_int/root/sign-intermediate"
     return ""

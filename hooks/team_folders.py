@@ -31,12 +31,12 @@ from git_urls import flux_git_url  # noqa: E402
 from mesh_model import gateway_namespace, host_slug  # noqa: E402
 from persona_permissions import rbac_rules, service_owner_kinds  # noqa: E402
 from team_checks import platform_snapshot  # noqa: E402
-from yaml_quoting import YAML11_BOOLEANS  # noqa: E402
 
-HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from manifest_files import kustomization, manifest, write_files  # noqa: E402
+
 CODEOWNERS_BEGIN = "# BEGIN teams (one line per team, kept sorted by team onboarding)"
 CODEOWNERS_END = "# END teams"
-KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 MESH_WIDE_ISTIO_KINDS = (
     ("networking.istio.io", "EnvoyFilter"),
     ("networking.istio.io", "Gateway"),
@@ -46,31 +46,6 @@ MESH_WIDE_ISTIO_KINDS = (
     ("networking.istio.io", "ProxyConfig"),
     ("extensions.istio.io", "WasmPlugin"),
 )
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML whose strings read back as strings for YAML 1.1 readers (go-yaml v2)."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = '"' if YAML11_BOOLEANS.match(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def manifest(*documents: dict) -> str:
-    """Documents as one YAML file with the template header."""
-    body = "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in documents)
-    return HEADER + body
-
-
-def kustomization(resources: list[str], **extra: Any) -> str:
-    return manifest({**KUSTOMIZATION, "resources": resources, **extra})
 
 
 def _platform(platform: dict) -> dict:
@@ -272,22 +247,6 @@ def codeowners_with_team(text: str, team: str, owners: str, org: str) -> str:
     entry = f"/teams/{team}/ @{org}/{owners}"
     block = [line for line in lines[begin + 1:end] if not line.startswith(f"/teams/{team}/ ")] + [entry]
     return "\n".join(lines[: begin + 1] + sorted(block) + lines[end:])
-
-
-def write_files(root: Path, files: dict[str, str]) -> list[str]:
-    """Write `files` under `root`, refusing any path that would leave it; returns what changed."""
-    root = root.resolve()
-    changed = []
-    for relative, content in files.items():
-        target = (root / relative).resolve()
-        if not target.is_relative_to(root) or Path(relative).is_absolute():
-            raise ValueError(f"refusing to write {relative!r} outside {root}")
-        if target.exists() and target.read_text() == content:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-        changed.append(relative)
-    return changed
 
 
 def main(argv: list[str]) -> int:

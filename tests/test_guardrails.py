@@ -72,7 +72,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "no key material": (
         lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
-        "mesh/ca.pem: contains PEM key or certificate material",
+        "mesh/ca.pem: contains PEM key, certificate or token material",
     ),
     "files carry the header": (lambda r: replace(r / ISTIOD_VALUES, HEADER, ""), f"{ISTIOD_VALUES}: first line"),
     "no orphan manifests": (
@@ -130,6 +130,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "revision labels resolve": (
         lambda r: replace(r / "apps/base/example/namespace/namespace.yaml", "istio.io/rev: prod-stable", "istio-injection: enabled"),
         "uses istio-injection",
+    ),
+    "cross-cluster invariants": (
+        lambda r: replace(r / "mesh/clusters/cluster-1/istiod.values.yaml", "clusterName: cluster-1", "clusterName: cluster-2"),
+        "cluster-1: clusterName is 'cluster-2'",
     ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),

@@ -40,6 +40,7 @@ const PACKAGES = [
   "@kubernetes-models/flux-cd",
   "@kubernetes-models/cert-manager",
   "@kubernetes-models/gateway-api",
+  "@kubernetes-models/external-secrets",
 ];
 
 // "<group>/<kind>" -> object paths (array elements written `[]`) where `description` is a schema field.
