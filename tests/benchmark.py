@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from copier import run_update  # noqa: E402
 from copier._types import VcsRef  # noqa: E402
 
-from tests.conftest import copy_platform, git, snapshot_template  # noqa: E402
+from tests.conftest import copy_platform, git, init_repo, snapshot_template  # noqa: E402
 from tests.test_canary_upgrade import START, STEPS  # noqa: E402
 from tests.validation.platform_check import check  # noqa: E402
 
@@ -40,9 +40,7 @@ def timed(action: Callable[[], object]) -> float:
 
 def canary_times(template: Path, workdir: Path, engine: str) -> list[float]:
     project = copy_platform(template, workdir / f"canary-{engine}", {**START, "gitops_engine": engine})
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "start")
+    init_repo(project, "start")
     times = []
     for step, answers in STEPS:
         times.append(timed(lambda: run_update(project, data=answers, defaults=True, overwrite=True, unsafe=True,

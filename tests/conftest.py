@@ -33,6 +33,13 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
+def init_repo(project: Path, message: str) -> None:
+    """Make a generated project a git repo with everything committed, as copier update requires."""
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", message)
+
+
 def snapshot_template(destination: Path) -> Path:
     """Copy the tracked and untracked-but-not-ignored files of the working tree into a new repo."""
     listed = git(REPO, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")

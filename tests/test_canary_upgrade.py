@@ -14,7 +14,7 @@ import yaml
 from copier import run_update
 from copier._types import VcsRef
 
-from tests.conftest import copy_platform, git
+from tests.conftest import copy_platform, git, init_repo
 from tests.validation import guardrails, rendered_platform
 from tests.validation.platform_check import check, summary
 
@@ -102,9 +102,7 @@ def revision_invariants(project: Path) -> dict[str, object]:
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_canary_upgrade_sequence(template_snapshot: Path, tmp_path: Path, engine: str) -> None:
     project = copy_platform(template_snapshot, tmp_path / "platform", {**START, "gitops_engine": engine})
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "install Istio 1.30.4")
+    init_repo(project, "install Istio 1.30.4")
     old_values = project / OLD_VALUES
     old_values.write_text(old_values.read_text().replace("autoscaleMax: 5", "autoscaleMax: 7"))
     git(project, "commit", "-qam", "tune the stable control plane")

@@ -12,7 +12,7 @@ import pytest
 from copier import run_update
 from copier._types import VcsRef
 
-from tests.conftest import REPO, copy_platform, git
+from tests.conftest import REPO, copy_platform, git, init_repo
 from tests.validation.platform_check import check, summary
 
 sys.path.insert(0, str(REPO / "hooks"))
@@ -146,9 +146,7 @@ def test_certificate_hook_is_a_pure_function() -> None:
 def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snapshot: Path, tmp_path: Path, engine: str) -> None:
     two = [{"name": "eu-1", "network": "net"}, {"name": "eu-2", "network": "net"}]
     project = copy_platform(template_snapshot, tmp_path / "platform", {"clusters": two, "gitops_engine": engine})
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "two clusters")
+    init_repo(project, "two clusters")
     run_update(project, data={"clusters": [*two, {"name": "eu-3", "network": "net"}]}, defaults=True, overwrite=True,
                unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)
     status = [(line[:2], line[3:]) for line in git(project, "status", "--porcelain", "--untracked-files=all").splitlines()]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_platform, git
+from tests.conftest import REPO, copy_platform, init_repo
 from tests.test_team_onboarding import onboard
 from tests.validation import rendered_platform
 from tests.validation.admission_cel import denials
@@ -40,9 +40,7 @@ EXPECTED = {
 @pytest.fixture(scope="module", params=["argocd", "flux"])
 def platform(request, template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory):
     project = copy_platform(template_snapshot, tmp_path_factory.mktemp("personas") / "repo", {"gitops_engine": request.param})
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "platform")
+    init_repo(project, "platform")
     onboard(template_snapshot, project, "payments")
     onboard(template_snapshot, project, "shop")
     return rendered_platform.load(project)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from copier import run_update
 
-from tests.conftest import REPO, copy_platform, git
+from tests.conftest import REPO, copy_platform, git, init_repo
 from tests.validation.platform_check import check, summary
 
 sys.path.insert(0, str(REPO / "hooks"))
@@ -53,9 +53,7 @@ def test_update_across_the_rename(template_snapshot: Path, tmp_path: Path) -> No
     template = tmp_path / "template"
     template.mkdir()
     tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(template, filter="data")
-    git(template, "init", "-q", "-b", "main")
-    git(template, "add", "-A")
-    git(template, "commit", "-qm", "0.1.0")
+    init_repo(template, "0.1.0")
     git(template, "tag", "0.1.0")
     for child in template.iterdir():
         if child.name != ".git":

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from copier import run_copy, run_update
 
-from tests.conftest import copy_platform, git
+from tests.conftest import copy_platform, git, init_repo
 from tests.validation.platform_check import check, summary
 
 HOOK = "hooks/team_folders.py"
@@ -58,9 +58,7 @@ def two_versions(template_snapshot: Path, tmp_path_factory: pytest.TempPathFacto
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_three_teams_update_independently(two_versions: Path, tmp_path: Path, engine: str) -> None:
     project = copy_platform(two_versions, tmp_path / "platform", {"gitops_engine": engine}, vcs_ref="0.1.0")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "platform at 0.1.0")
+    init_repo(project, "platform at 0.1.0")
     onboard(two_versions, project, "alpha", "0.1.0", team_ingress_routes=[{"host": "shop.example.com", "service": "web", "port": 8080}])
     onboard(two_versions, project, "beta", "0.1.0", team_namespaces=["beta", "beta-batch"], team_egress_hosts=["api.github.com"])
     onboard(two_versions, project, "gamma", "0.1.0")
@@ -100,9 +98,7 @@ def test_three_teams_update_independently(two_versions: Path, tmp_path: Path, en
 def platform_repo(template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = copy_platform(template_snapshot, tmp_path_factory.mktemp("platform") / "repo",
                             {"clusters": [{"name": "eu-1", "network": "n"}, {"name": "us-1", "network": "n"}]})
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "platform")
+    init_repo(project, "platform")
     onboard(template_snapshot, project, "payments")
     return project
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from copier import run_update
 
-from tests.conftest import copy_platform, git
+from tests.conftest import copy_platform, git, init_repo
 from tests.validation.platform_check import check, summary
 
 ISTIOD_TEMPLATE = "template/mesh/revisions/{% yield rev from istio_revisions %}{{ rev.revision }}{% endyield %}/istiod.values.yaml.jinja"
@@ -45,9 +45,7 @@ def changed_files(project: Path) -> set[str]:
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_update_keeps_edits_and_brings_new_practice(two_versions: Path, tmp_path: Path, engine: str) -> None:
     project = copy_platform(two_versions, tmp_path / "platform", {"gitops_engine": engine}, vcs_ref="0.1.0")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "generated at 0.1.0")
+    init_repo(project, "generated at 0.1.0")
 
     istiod = project / "mesh/revisions/1-31-1/istiod.values.yaml"
     ingress = project / "gateways/revisions/prod-stable/ingress.values.yaml"
