@@ -1,7 +1,8 @@
 """Checks for the questionnaire's answers.
 
-Each function returns '' when the answer is fine, otherwise one sentence that names the field,
-the offending value and the fix; copier shows it as
+Each function takes the answer first (so it works as a Jinja filter, `answer | check(...)`) and
+returns '' when the answer is fine, otherwise one sentence that names the field, the offending value
+and the fix; copier shows it as
 "Validation error for question '<name>': <sentence>".
 """
 
@@ -27,13 +28,13 @@ CLUSTER_FIELDS = frozenset({"name", "network", "labels"})
 CLUSTER_NAME_MAX = 40
 
 
-def name_problem(field: str, value: object, max_length: int = 63) -> str:
+def name_problem(value: object, field: str, max_length: int = 63) -> str:
     """A DNS-1123 label answer (platform name, mesh ID, network...)."""
     problem = dns_label_problem(value, max_length)
     return f"{field} '{value}': {problem}" if problem else ""
 
 
-def subdomain_problem(field: str, value: object) -> str:
+def subdomain_problem(value: object, field: str) -> str:
     """A DNS-1123 subdomain answer (trust domain, ingress domain...)."""
     problem = dns_subdomain_problem(value)
     return f"{field} '{value}': {problem}" if problem else ""
@@ -77,7 +78,7 @@ def git_branch_problem(value: object) -> str:
     return f"git_branch '{value}': use a valid branch name such as 'main' or 'release/platform'" if bad else ""
 
 
-def group_problem(field: str, value: object) -> str:
+def group_problem(value: object, field: str) -> str:
     """An identity-provider group name used in RBAC subjects and Argo CD project roles."""
     if not isinstance(value, str) or not GROUP.match(value) or len(value) > 253:
         return (
@@ -257,7 +258,7 @@ def aws_pca_arn_problem(value: object) -> str:
     return ""
 
 
-def https_url_problem(field: str, value: object) -> str:
+def https_url_problem(value: object, field: str) -> str:
     """An https:// URL with a host."""
     if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?$", value):
         return f"{field} '{value}': use an https:// URL such as https://vault.example.com:8200"

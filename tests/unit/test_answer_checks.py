@@ -14,12 +14,12 @@ GOOD_CLUSTER = {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "
 
 @pytest.mark.parametrize("value", ["platform", "a", "prod-2", "x" * 30])
 def test_name_accepts_dns_labels(value: str) -> None:
-    assert checks.name_problem("platform_name", value, 30) == ""
+    assert checks.name_problem(value, "platform_name", 30) == ""
 
 
 @pytest.mark.parametrize("value", ["Prod_EU", "-a", "a-", "", "a.b", "x" * 31, None, 12])
 def test_name_rejects_non_labels_naming_the_field(value: object) -> None:
-    message = checks.name_problem("platform_name", value, 30)
+    message = checks.name_problem(value, "platform_name", 30)
     assert message.startswith(f"platform_name '{value}':")
 
 
@@ -61,9 +61,9 @@ def test_bad_git_branches(value: str) -> None:
 
 
 def test_groups() -> None:
-    assert checks.group_problem("cluster_admin_group", "oidc:platform-admins") == ""
-    assert "cluster_admin_group" in checks.group_problem("cluster_admin_group", "platform admins")
-    assert "cluster_admin_group" in checks.group_problem("cluster_admin_group", "")
+    assert checks.group_problem("oidc:platform-admins", "cluster_admin_group") == ""
+    assert "cluster_admin_group" in checks.group_problem("platform admins", "cluster_admin_group")
+    assert "cluster_admin_group" in checks.group_problem("", "cluster_admin_group")
 
 
 def test_gateways() -> None:
