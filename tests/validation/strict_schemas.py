@@ -96,17 +96,7 @@ def validate_objects(objects: list[dict[str, Any]]) -> list[ObjectReport]:
 @lru_cache(maxsize=1)
 def covered_kinds() -> frozenset[tuple[str, str]]:
     """Every (apiVersion, kind) validated with a schema (core and custom resources; ~1 s, cached)."""
-    node = _node_binary()
-    done = subprocess.run(
-        [node, str(CRD_SCRIPT), "--list-kinds"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=NODE_TIMEOUT_SECONDS,
-    )
-    if done.returncode != 0:
-        raise StrictSchemaToolchainError(f"{CRD_SCRIPT.name} --list-kinds failed: {done.stderr.strip()}")
-    crds = {(str(api_version), str(kind)) for api_version, kind in json.loads(done.stdout)}
+    crds = {(str(api_version), str(kind)) for api_version, kind in _run_crd_script(["--list-kinds"])}
     return frozenset(crds) | core_kinds()
 
 
@@ -229,19 +219,19 @@ def _find_node() -> str:
     )
 
 
-def _run_crd_validator(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    node = _node_binary()
-    done = subprocess.run(
-        [node, str(CRD_SCRIPT)],
-        input=json.dumps(objects),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=NODE_TIMEOUT_SECONDS,
-    )
+def _run_crd_script(arguments: list[str], stdin: str | None = None) -> Any:
+    """Run validate-crds.mjs under Node >= 22 and return its JSON output."""
+    command = [_node_binary(), str(CRD_SCRIPT), *arguments]
+    done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False, timeout=NODE_TIMEOUT_SECONDS)
     if done.returncode != 0:
-        raise StrictSchemaToolchainError(f"{CRD_SCRIPT.name} failed (exit {done.returncode}): {done.stderr.strip()}")
-    results = json.loads(done.stdout)
+        raise StrictSchemaToolchainError(
+            f"{' '.join([CRD_SCRIPT.name, *arguments])} failed (exit {done.returncode}): {done.stderr.strip()}"
+        )
+    return json.loads(done.stdout)
+
+
+def _run_crd_validator(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    results = _run_crd_script([], stdin=json.dumps(objects))
     if not isinstance(results, list) or len(results) != len(objects):
         raise StrictSchemaToolchainError(
             f"{CRD_SCRIPT.name} returned {len(results)} results for {len(objects)} objects"
