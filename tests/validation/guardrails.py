@@ -6,10 +6,14 @@ tests/test_guardrails.py shows each one catching the bad case it exists for.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Callable
 
+import yaml
+
+from tests.validation.rbac_reach import ALL_NAMESPACES, can, grants
 from tests.validation.rendered_platform import ISTIO_CHARTS, RenderedPlatform
 
 ROOT_NAMESPACE = "istio-config"
@@ -219,8 +223,6 @@ def files_carry_header(platform: RenderedPlatform) -> list[str]:
 
 def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
     """Every Kubernetes object written in a YAML file is part of some kustomization build."""
-    import yaml
-
     built = {(o.get("kind"), o.get("metadata", {}).get("namespace"), o.get("metadata", {}).get("name")) for o in platform.objects}
     problems = []
     for path in platform.files:
@@ -397,6 +399,7 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
     source and path, and platform ones run as kustomize-controller explicitly (the lockdown's default
     account would otherwise apply)."""
     problems = []
+    built = {d.resolve() for d in platform.builds}
     sources = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in _applied(platform) if o.get("kind") == "GitRepository"}
     for kustomization in _flux_kustomizations(platform):
         name, namespace = kustomization["metadata"]["name"], kustomization["metadata"].get("namespace")
@@ -412,7 +415,7 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
             problems.append(f"{where}: source {source} is not defined")
         if "${" in spec.get("path", ""):
             problems.append(f"{where}: path {spec['path']} still holds an unresolved variable")
-        elif (platform.root / spec.get("path", "")).resolve() not in {d.resolve() for d in platform.builds}:
+        elif (platform.root / spec.get("path", "")).resolve() not in built:
             problems.append(f"{where}: path {spec.get('path')} is not a kustomization that builds")
         if namespace == "flux-system" and name != "flux-system" and spec.get("serviceAccountName") != "kustomize-controller":
             problems.append(f"{where}: platform Kustomizations must set serviceAccountName: kustomize-controller")
@@ -494,8 +497,6 @@ def flux_controllers_locked_down(platform: RenderedPlatform) -> list[str]:
 def tenants_confined(platform: RenderedPlatform) -> list[str]:
     """Tenant Kustomizations run as their namespace's service account, whose RBAC reaches nothing
     cluster-scoped, no other namespace, no EnvoyFilter and no RBAC objects."""
-    from tests.validation.rbac_reach import ALL_NAMESPACES, can, grants
-
     problems = []
     objects = _applied(platform)
     protected = {"istio-system", ROOT_NAMESPACE, "flux-system"} | {
@@ -594,8 +595,6 @@ def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
 
 def cross_cluster_invariants(platform: RenderedPlatform) -> list[str]:
     """The repo's own scripts/check_mesh.py (shipped to every platform repo) finds nothing wrong."""
-    import importlib.util
-
     script = platform.root / "scripts" / "check_mesh.py"
     if not script.is_file():
         return ["scripts/check_mesh.py is missing"]

@@ -197,7 +197,7 @@ def paths_escaping(directory: Path, spec: dict, root: Path) -> list[str]:
 
 
 def emulate_flux_bootstrap(workdir: Path, cluster_dir: Path, git_url: str, git_branch: str) -> None:
-    """Write what `flux bootstrap git --path=clusters/<c>` writes, and Flux's generated kustomization."""
+    """Write what `flux bootstrap git --path=clusters/<c>` writes: the controllers and the sync objects."""
     system = cluster_dir / "flux-system"
     system.mkdir(exist_ok=True)
     note = {EMULATED: "flux-bootstrap"}
@@ -225,10 +225,6 @@ def emulate_flux_bootstrap(workdir: Path, cluster_dir: Path, git_url: str, git_b
     ]
     (system / "gotk-components.yaml").write_text(yaml.safe_dump_all(components, sort_keys=False))
     (system / "gotk-sync.yaml").write_text(yaml.safe_dump_all(sync, sort_keys=False))
-    if not (cluster_dir / "kustomization.yaml").exists():
-        (cluster_dir / "kustomization.yaml").write_text(yaml.safe_dump(
-            {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": flux_scan(cluster_dir)}
-        ))
 
 
 def flux_scan(directory: Path) -> list[str]:
@@ -275,9 +271,10 @@ def engine_workdir(root: Path, workdir: Path) -> str:
 
 
 def flux_kustomization_paths(workdir: Path) -> list[str]:
-    """Paths of the Flux Kustomizations declared in the cluster entry points (variables unresolved skipped)."""
+    """Paths of the Flux Kustomizations declared under clusters/, bootstrap's own sync included
+    (paths with unresolved variables skipped)."""
     paths = []
-    for file in sorted(workdir.glob("clusters/*/*.yaml")):
+    for file in sorted(workdir.glob("clusters/**/*.yaml")):
         for doc in yaml.safe_load_all(file.read_text()):
             if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(doc.get("apiVersion")):
                 path = str(doc.get("spec", {}).get("path", "")).removeprefix("./")
