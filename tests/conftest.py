@@ -15,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "extensions"))
 os.environ["COPIER_SETTINGS_PATH"] = str(REPO / "tests" / "copier-settings-empty.yml")
+os.environ.setdefault("ISTIO_GITOPS_CHECK_CACHE", str(REPO / ".check-cache"))
 
 SNAPSHOT_VERSION = "1000.0.0"
 

@@ -3,8 +3,8 @@
     python3 tests/run.py example [DIR]   generate a platform repo with the defaults and validate it
     python3 tests/run.py test [ARGS]     run the whole test suite (ARGS go to pytest)
 
-Setup is idempotent: a virtualenv in .venv with tests/requirements.txt, and the schema
-packages in tests/schemas/node_modules, each redone only when its lock file changes.
+Setup is idempotent: a virtualenv in .venv with tests/requirements.txt, and the checker's schema
+packages (istio_gitops_check/schemas) in .check-cache/, each redone only when its lock file changes.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
-SCHEMAS = REPO / "tests" / "schemas"
-PY_LOCKS = [REPO / "requirements.txt", REPO / "tests" / "requirements.txt", REPO / "tests" / "constraints.txt", REPO / "tests" / "requirements-pykustomize.txt"]
-NPM_LOCKS = [SCHEMAS / "package.json", SCHEMAS / "package-lock.json"]
+CHECK_CACHE = REPO / ".check-cache"
+PY_LOCKS = [REPO / "requirements.txt", REPO / "tests" / "requirements.txt", REPO / "tests" / "constraints.txt", REPO / "istio_gitops_check" / "requirements-pykustomize.txt"]
 USAGE = __doc__.split("\n\n")[1]
 
 
@@ -45,25 +44,21 @@ def ensure_python_environment() -> None:
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     run(pip + ["-r", str(REPO / "tests" / "requirements.txt")])
     # pykustomize declares Requires-Python >= 3.14 but works on 3.11 (see tests/requirements.txt).
-    run(pip + ["--ignore-requires-python", "--no-deps", "-r", str(REPO / "tests" / "requirements-pykustomize.txt")])
+    run(pip + ["--ignore-requires-python", "--no-deps", "-r", str(REPO / "istio_gitops_check" / "requirements-pykustomize.txt")])
     stamp.write_text(wanted)
 
 
 def ensure_schema_packages() -> None:
-    stamp = SCHEMAS / "node_modules" / ".lock-sha256"
-    wanted = digest(NPM_LOCKS)
-    if stamp.exists() and stamp.read_text() == wanted:
-        return
-    if not shutil.which("npm"):
-        sys.exit("npm is needed to install the schema packages (tests/schemas); install Node.js and npm")
-    run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SCHEMAS)
-    stamp.write_text(wanted)
+    """The same install the checker does for a platform repo (istio_gitops_check/schema_packages.py)."""
+    from istio_gitops_check import schema_packages
+
+    print(f"+ schema packages in {schema_packages.ensure_installed(quiet=False)}", flush=True)
 
 
 def generate_example(destination: Path) -> int:
     from copier import run_copy
 
-    from tests.validation.platform_check import check, summary
+    from istio_gitops_check.platform_check import check, summary
 
     destination = destination.resolve()
     if destination.exists() and any(destination.iterdir()):
@@ -83,12 +78,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("example", "test"):
         print(USAGE)
         return 2
+    os.environ.setdefault("ISTIO_GITOPS_CHECK_CACHE", str(CHECK_CACHE))
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_python_environment()
-        ensure_schema_packages()
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *argv])
     sys.path.insert(0, str(REPO))
     os.chdir(REPO)
+    ensure_schema_packages()
     if argv[0] == "example":
         return generate_example(Path(argv[1]) if len(argv) > 1 else REPO / "example-platform")
     return subprocess.call([str(VENV_PYTHON), "-m", "pytest", "-q", *argv[1:]])

@@ -15,8 +15,8 @@ from copier import run_update
 from copier._types import VcsRef
 
 from tests.conftest import copy_platform, git, init_repo
-from tests.validation import guardrails, rendered_platform
-from tests.validation.platform_check import check, summary
+from istio_gitops_check import guardrails, rendered_platform
+from istio_gitops_check.platform_check import check, summary
 
 OLD, NEW = "1.30.4", "1.31.1"
 CLUSTERS = [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from git_urls import flux_git_url
-from tests.validation import rendered_platform
-from tests.validation.rbac_reach import can, grants
+from istio_gitops_check import rendered_platform
+from istio_gitops_check.rbac_reach import can, grants
 
 FLUX = {"gitops_engine": "flux"}
 TENANT = ("example", "flux")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.validation import guardrails, rendered_platform
-from tests.validation.platform_check import check
+from istio_gitops_check import guardrails, rendered_platform
+from istio_gitops_check.platform_check import check, problem
 
 
 def append(path: Path, text: str) -> None:
@@ -133,7 +133,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "cross-cluster invariants": (
         lambda r: replace(r / "mesh/clusters/cluster-1/istiod.values.yaml", "clusterName: cluster-1", "clusterName: cluster-2"),
-        "cluster-1: clusterName is 'cluster-2'",
+        "mesh/clusters/cluster-1/istiod.values.yaml: clusterName is 'cluster-2'",
     ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
@@ -168,6 +168,8 @@ def test_guardrail_catches_its_bad_case(name: str, render, editable_copy) -> Non
     breakage(root)
     found = guardrails.GUARDRAILS[name](rendered_platform.load(root))
     assert any(expected in problem for problem in found), found
+    named = [problem(name, text).file.split(":")[0] for text in found]
+    assert all((root / path.split(", ")[0]).exists() for path in named), f"every problem names a file of the repo: {found}"
 
 
 def test_argocd_project_rejects_envoyfilter_for_service_owners(render, editable_copy) -> None:

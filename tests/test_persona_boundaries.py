@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import REPO, copy_platform, init_repo
 from tests.test_team_onboarding import onboard
-from tests.validation import rendered_platform
-from tests.validation.admission_cel import denials
-from tests.validation.persona_matrix import Persona, allowed, to_markdown
-from tests.validation.rbac_reach import Identity
+from istio_gitops_check import rendered_platform
+from istio_gitops_check.admission_cel import denials
+from istio_gitops_check.persona_matrix import Persona, allowed, to_markdown
+from istio_gitops_check.rbac_reach import Identity
 
 COLUMNS = ("istio-system", "istio-config", "gateway namespace", "own team namespace", "another team's namespace")
 

@@ -15,7 +15,7 @@ import yaml
 from copier import run_update
 
 from tests.conftest import REPO, copy_platform, git, init_repo
-from tests.validation.platform_check import check, summary
+from istio_gitops_check.platform_check import check, summary
 
 sys.path.insert(0, str(REPO / "hooks"))
 from answers_migration import migrate, migrate_file  # noqa: E402

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.validation import kustomize_render, rendered_platform
-from tests.validation.platform_check import check, summary
+from istio_gitops_check import kustomize_render, rendered_platform
+from istio_gitops_check.platform_check import check, summary
 
 THREE_CLUSTERS = [
     {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "eu-west-1", "environment": "production"}},

@@ -11,7 +11,7 @@ import pytest
 from copier import run_copy, run_update
 
 from tests.conftest import copy_platform, git, init_repo
-from tests.validation.platform_check import check, summary
+from istio_gitops_check.platform_check import check, summary
 
 HOOK = "hooks/team_folders.py"
 OLD_LABELS = '    labels = {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team["name"]}\n'

@@ -13,7 +13,7 @@ import pytest
 from copier import run_update
 
 from tests.conftest import copy_platform, git, init_repo
-from tests.validation.platform_check import check, summary
+from istio_gitops_check.platform_check import check, summary
 
 ISTIOD_TEMPLATE = "template/mesh/revisions/{% yield rev from istio_revisions %}{{ rev.revision }}{% endyield %}/istiod.values.yaml.jinja"
 INGRESS_TEMPLATE = "template/gateways/revisions/{{ gateway_target.folder }}/{% if 'ingress' in gateways_enabled %}ingress.values.yaml{% endif %}.jinja"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.validation.chart_values import MODEL_DIR, NoChartModelError, values_errors
+from istio_gitops_check.chart_values import MODEL_DIR, NoChartModelError, values_errors
 
 VERSION = "1.31.1"
 

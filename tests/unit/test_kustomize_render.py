@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.validation import kustomize_render
+from istio_gitops_check import kustomize_render
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"
 

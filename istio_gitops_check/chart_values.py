@@ -2,7 +2,7 @@
 
 Helm ignores keys a chart does not know (only the gateway chart ships a values.schema.json, and
 it is loose below the top level), so a typo such as `meshConfig.rootNamespce` installs cleanly
-and silently changes nothing. tests/chart_values/<chart>-<version>.schema.json models, per
+and silently changes nothing. chart_values/<chart>-<version>.schema.json models, per
 pinned chart version, every key the chart's templates read and its type; this module turns
 JSON Schema errors into one readable line each.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "chart_values"
+MODEL_DIR = Path(__file__).resolve().parent / "chart_values"
 DEFAULT_VERSION = "1.31.1"
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSON_TYPES = {
@@ -33,7 +33,7 @@ _JSON_TYPES = {
 
 
 class NoChartModelError(LookupError):
-    """There is no values model for this chart and version under tests/chart_values/."""
+    """There is no values model for this chart and version under chart_values/."""
 
 
 def available_models() -> list[tuple[str, str]]:
@@ -64,7 +64,7 @@ def values_errors(chart: str, values: Mapping[str, Any] | None, version: str = D
     """Problems in `values` for `chart` at `version`; an empty list means every key is known and well typed.
 
     Works on a single values file as well as on merged values: no key is required.
-    Raises NoChartModelError when tests/chart_values/ has no model for that chart version.
+    Raises NoChartModelError when chart_values/ has no model for that chart version.
     """
     validator = _validator(chart, version)
     prefix = f"{chart} values"

@@ -6,35 +6,18 @@ tests/test_guardrails.py shows each one catching the bad case it exists for.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Callable
 
-import yaml
-
-from tests.validation.rbac_reach import ALL_NAMESPACES, can, grants
-from tests.validation.rendered_platform import ISTIO_CHARTS, RenderedPlatform
+from istio_gitops_check import cross_cluster
+from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS
+from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
+from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
+from istio_gitops_check.yaml_documents import documents
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "CustomResourceDefinition",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ValidatingWebhookConfiguration",
-        "MutatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "PriorityClass",
-        "StorageClass",
-        "ClusterIssuer",
-        "AWSPCAClusterIssuer",
-        "ClusterSecretStore",
-    }
-)
 KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
 ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 # What istiod reads from its own namespace, so it must live there: its CA (cert-manager writes `cacerts`)
@@ -43,7 +26,7 @@ ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io
 SYNC_WAVE_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "apps")
 
 
-def _name(obj: dict) -> str:
+def _kind_name(obj: dict) -> str:
     meta = obj.get("metadata", {})
     where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
     return f"{obj.get('kind')} {where}{meta.get('name')}"
@@ -106,11 +89,12 @@ def mesh_identity_consistent(platform: RenderedPlatform) -> list[str]:
     istiods = [r for r in platform.helm_releases if r.chart == "istiod"]
     mesh_ids = {r.values.get("global", {}).get("meshID") for r in istiods}
     domains = {r.values.get("meshConfig", {}).get("trustDomain") for r in istiods}
+    where = ", ".join(sorted({r.file for r in istiods}))
     problems = []
     if len(mesh_ids) > 1:
-        problems.append(f"istiod releases disagree on global.meshID: {sorted(map(str, mesh_ids))}")
+        problems.append(f"{where}: istiod releases disagree on global.meshID: {sorted(map(str, mesh_ids))}")
     if len(domains) > 1:
-        problems.append(f"istiod releases disagree on meshConfig.trustDomain: {sorted(map(str, domains))}")
+        problems.append(f"{where}: istiod releases disagree on meshConfig.trustDomain: {sorted(map(str, domains))}")
     return problems
 
 
@@ -122,7 +106,7 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
         if r.namespace == "istio-system" and r.chart not in ISTIO_SYSTEM_CHARTS
     ]
     problems += [
-        f"{_name(obj)}: only istiod lives in istio-system"
+        f"{platform.describe(obj)}: only istiod lives in istio-system"
         for obj in _unique(platform.objects)
         if obj.get("metadata", {}).get("namespace") == "istio-system"
         and (_group(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
@@ -133,7 +117,7 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
 def envoyfilters_only_in_root_namespace(platform: RenderedPlatform) -> list[str]:
     """EnvoyFilters live in istio-config and nowhere else."""
     return [
-        f"{_name(obj)}: EnvoyFilters belong in {ROOT_NAMESPACE} only"
+        f"{platform.describe(obj)}: EnvoyFilters belong in {ROOT_NAMESPACE} only"
         for obj in _unique(platform.objects)
         if obj.get("kind") == "EnvoyFilter" and obj.get("metadata", {}).get("namespace") != ROOT_NAMESPACE
     ]
@@ -152,7 +136,7 @@ def strict_mtls_by_default(platform: RenderedPlatform) -> list[str]:
         and obj.get("spec", {}).get("mtls", {}).get("mode") == "STRICT"
     ]
     if not defaults:
-        problems.append(f"no mesh-wide STRICT PeerAuthentication (selector-less) in {ROOT_NAMESPACE}")
+        problems.append(f"mesh/base/{ROOT_NAMESPACE}: no mesh-wide STRICT PeerAuthentication (selector-less) in {ROOT_NAMESPACE}")
     for obj in objects:
         if obj.get("kind") != "PeerAuthentication":
             continue
@@ -160,7 +144,7 @@ def strict_mtls_by_default(platform: RenderedPlatform) -> list[str]:
         modes += [p.get("mode") for p in obj.get("spec", {}).get("portLevelMtls", {}).values()]
         weak = [m for m in modes if m in ("PERMISSIVE", "DISABLE")]
         if weak:
-            problems.append(f"{_name(obj)}: mTLS mode {weak[0]} weakens the STRICT default")
+            problems.append(f"{platform.describe(obj)}: mTLS mode {weak[0]} weakens the STRICT default")
     return problems
 
 
@@ -174,10 +158,12 @@ def default_sidecar_limits_egress(platform: RenderedPlatform) -> list[str]:
         and not obj.get("spec", {}).get("workloadSelector")
     ]
     if len(sidecars) != 1:
-        return [f"expected exactly one selector-less default Sidecar in {ROOT_NAMESPACE}, found {len(sidecars)}"]
+        where = ", ".join(sorted({platform.origin(s) for s in sidecars})) or f"mesh/base/{ROOT_NAMESPACE}"
+        return [f"{where}: expected exactly one selector-less default Sidecar in {ROOT_NAMESPACE}, found {len(sidecars)}"]
     hosts = [h for egress in sidecars[0].get("spec", {}).get("egress", []) for h in egress.get("hosts", [])]
-    problems = [f"default Sidecar must import {h!r}" for h in ("./*", "istio-system/*") if h not in hosts]
-    problems += [f"default Sidecar imports everything through {h!r}" for h in hosts if h.startswith("*/")]
+    where = platform.origin(sidecars[0])
+    problems = [f"{where}: default Sidecar must import {h!r}" for h in ("./*", "istio-system/*") if h not in hosts]
+    problems += [f"{where}: default Sidecar imports everything through {h!r}" for h in hosts if h.startswith("*/")]
     return problems
 
 
@@ -189,7 +175,7 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
         if r.chart == "gateway" and r.namespace in ("istio-system", ROOT_NAMESPACE)
     ]
     problems += [
-        f"{_name(obj)}: Gateway resources belong in a gateway namespace"
+        f"{platform.describe(obj)}: Gateway resources belong in a gateway namespace"
         for obj in _unique(platform.objects)
         if obj.get("kind") == "Gateway" and obj.get("metadata", {}).get("namespace") in ("istio-system", ROOT_NAMESPACE)
     ]
@@ -198,7 +184,7 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
 
 def no_key_material(platform: RenderedPlatform) -> list[str]:
     """No Secret objects and no PEM private key or certificate anywhere in the repository."""
-    problems = [f"{_name(obj)}: Secrets never live in Git" for obj in _unique(platform.objects) if obj.get("kind") == "Secret"]
+    problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in _unique(platform.objects) if obj.get("kind") == "Secret"]
     for path in platform.files:
         text = path.read_text(errors="replace")
         if KEY_MATERIAL.search(text):
@@ -228,11 +214,11 @@ def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
     for path in platform.files:
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("kustomization"):
             continue
-        for doc in yaml.safe_load_all(path.read_text()):
-            if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+        for doc in documents(path):
+            if "apiVersion" in doc and "kind" in doc:
                 meta = doc.get("metadata", {})
                 if (doc["kind"], meta.get("namespace"), meta.get("name")) not in built:
-                    problems.append(f"{platform.relative(path)}: {_name(doc)} is in no kustomization")
+                    problems.append(f"{platform.relative(path)}: {_kind_name(doc)} is in no kustomization")
     return problems
 
 
@@ -246,7 +232,7 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         spec = app.get("spec", {})
         project = projects.get(spec.get("project"))
         if project is None:
-            problems.append(f"Application {name}: project {spec.get('project')!r} is not defined")
+            problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')!r} is not defined")
             continue
         dest = spec.get("destination", {})
         allowed = any(
@@ -255,16 +241,16 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
             for d in project.get("destinations", [])
         )
         if not allowed:
-            problems.append(f"Application {name}: destination {dest} is not allowed by project {spec.get('project')}")
+            problems.append(f"{platform.origin(app)}: Application {name}: destination {dest} is not allowed by project {spec.get('project')}")
         sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
         for source in sources:
             if source.get("repoURL") not in project.get("sourceRepos", []):
-                problems.append(f"Application {name}: source {source.get('repoURL')} is not in the project's sourceRepos")
+                problems.append(f"{platform.origin(app)}: Application {name}: source {source.get('repoURL')} is not in the project's sourceRepos")
             if "path" not in source:
                 continue
             directory = platform.root / source["path"]
             if directory not in platform.builds:
-                problems.append(f"Application {name}: path {source['path']} is not a kustomization that builds")
+                problems.append(f"{platform.origin(app)}: Application {name}: path {source['path']} is not a kustomization that builds")
                 continue
             cluster_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("clusterResourceWhitelist", [])}
             namespaced_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("namespaceResourceWhitelist", [])}
@@ -272,12 +258,12 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
                 key = (_group(obj.get("apiVersion", "")), obj.get("kind"))
                 whitelist = cluster_kinds if obj.get("kind") in CLUSTER_SCOPED_KINDS else namespaced_kinds
                 if key not in whitelist:
-                    problems.append(f"Application {name}: project {spec.get('project')} does not allow {_name(obj)}")
+                    problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {_kind_name(obj)}")
                 namespace = obj.get("metadata", {}).get("namespace")
                 if namespace and namespace != dest.get("namespace"):
-                    problems.append(f"Application {name}: {_name(obj)} lies outside its destination namespace")
+                    problems.append(f"{platform.origin(app)}: Application {name}: {_kind_name(obj)} lies outside its destination namespace")
                 if obj.get("kind") == "Namespace" and obj["metadata"]["name"] != dest.get("namespace"):
-                    problems.append(f"Application {name}: creates Namespace {obj['metadata']['name']} it does not target")
+                    problems.append(f"{platform.origin(app)}: Application {name}: creates Namespace {obj['metadata']['name']} it does not target")
         if any(k.get("kind") in ("EnvoyFilter", "*") for k in project.get("namespaceResourceWhitelist", [])) and not all(
             d.get("namespace") in (ROOT_NAMESPACE, "istio-system") for d in project.get("destinations", [])
         ):
@@ -344,6 +330,7 @@ def _sync_step(spec: dict) -> str | None:
 def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
     """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves)."""
     waves: dict[str, dict[str, list[int]]] = {}
+    files: dict[str, set[str]] = {}
     for app in _unique(platform.objects):
         if app.get("kind") != "Application":
             continue
@@ -352,6 +339,7 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
         if step is None:
             continue
         cluster = spec.get("destination", {}).get("name", "")
+        files.setdefault(cluster, set()).add(platform.origin(app))
         wave = int(app["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
         waves.setdefault(cluster, {}).setdefault(step, []).append(wave)
     problems = []
@@ -360,7 +348,7 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
         for earlier, later in zip(present, present[1:]):
             if max(steps[earlier]) >= min(steps[later]):
                 problems.append(
-                    f"cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
+                    f"{', '.join(sorted(files[cluster]))}: cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
                     f"{later} (wave {min(steps[later])})"
                 )
     return problems
@@ -404,7 +392,7 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
     for kustomization in _flux_kustomizations(platform):
         name, namespace = kustomization["metadata"]["name"], kustomization["metadata"].get("namespace")
         spec = kustomization.get("spec", {})
-        where = f"Kustomization {namespace}/{name}"
+        where = f"{platform.origin(kustomization)}: Kustomization {namespace}/{name}"
         for key in ("interval", "timeout", "prune") if name != "flux-system" else ("interval", "prune"):
             if key not in spec:
                 problems.append(f"{where}: spec.{key} is not set")
@@ -455,22 +443,22 @@ def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
     problems = []
     repositories = {o["metadata"]["name"]: o for o in _applied(platform) if o.get("kind") == "HelmRepository"}
     for release in (o for o in _applied(platform) if o.get("kind") == "HelmRelease"):
-        name = release["metadata"]["name"]
+        name = f'{platform.origin(release)}: HelmRelease {release["metadata"]["name"]}'
         spec = release.get("spec", {})
         if not spec.get("install", {}).get("remediation", {}).get("retries"):
-            problems.append(f"HelmRelease {name}: install.remediation.retries is not set")
+            problems.append(f"{name}: install.remediation.retries is not set")
         if spec.get("upgrade", {}).get("remediation", {}).get("strategy") != "rollback":
-            problems.append(f"HelmRelease {name}: upgrade.remediation.strategy must be rollback")
+            problems.append(f"{name}: upgrade.remediation.strategy must be rollback")
         if spec.get("serviceAccountName") != "helm-controller":
-            problems.append(f"HelmRelease {name}: must set serviceAccountName: helm-controller under the lockdown")
+            problems.append(f"{name}: must set serviceAccountName: helm-controller under the lockdown")
         chart = spec.get("chart", {}).get("spec", {})
         if chart.get("chart") == "base":
             for phase in ("install", "upgrade"):
                 if spec.get(phase, {}).get("crds") != "CreateReplace":
-                    problems.append(f"HelmRelease {name}: {phase}.crds must be CreateReplace so CRDs follow the chart")
+                    problems.append(f"{name}: {phase}.crds must be CreateReplace so CRDs follow the chart")
         repository = repositories.get(chart.get("sourceRef", {}).get("name"))
         if repository is None or repository.get("spec", {}).get("url") != ISTIO_CHARTS:
-            problems.append(f"HelmRelease {name}: chart source must be the HelmRepository for {ISTIO_CHARTS}")
+            problems.append(f"{name}: chart source must be the HelmRepository for {ISTIO_CHARTS}")
     return problems
 
 
@@ -507,29 +495,30 @@ def tenants_confined(platform: RenderedPlatform) -> list[str]:
         if namespace == "flux-system":
             continue
         name = kustomization["metadata"]["name"]
+        where = platform.origin(kustomization)
         account = kustomization.get("spec", {}).get("serviceAccountName")
         if not account:
-            problems.append(f"Kustomization {namespace}/{name}: tenant Kustomizations must set serviceAccountName")
+            problems.append(f"{where}: Kustomization {namespace}/{name}: tenant Kustomizations must set serviceAccountName")
             continue
         subject = (namespace, account)
         if not any(o.get("kind") == "ServiceAccount" and (o["metadata"].get("namespace"), o["metadata"]["name"]) == subject for o in objects):
-            problems.append(f"Kustomization {namespace}/{name}: service account {account} is not defined in {namespace}")
+            problems.append(f"{where}: Kustomization {namespace}/{name}: service account {account} is not defined in {namespace}")
         for grant in grants(objects, subject):
             if grant.namespace == ALL_NAMESPACES:
-                problems.append(f"{namespace}/{account}: {grant.via} grants rights in every namespace")
+                problems.append(f"{where}: {namespace}/{account}: {grant.via} grants rights in every namespace")
             elif grant.namespace != namespace:
-                problems.append(f"{namespace}/{account}: {grant.via} reaches namespace {grant.namespace}")
+                problems.append(f"{where}: {namespace}/{account}: {grant.via} reaches namespace {grant.namespace}")
             if "*" in grant.resources or "*" in grant.verbs or "*" in grant.api_groups:
-                problems.append(f"{namespace}/{account}: {grant.via} uses a wildcard")
+                problems.append(f"{where}: {namespace}/{account}: {grant.via} uses a wildcard")
         for target in sorted(protected):
             if can(objects, subject, "create", "apps", "deployments", target) or can(objects, subject, "get", "", "configmaps", target):
-                problems.append(f"{namespace}/{account}: can act in {target}")
+                problems.append(f"{where}: {namespace}/{account}: can act in {target}")
         for verb, group, resource in (("create", "networking.istio.io", "envoyfilters"), ("create", "rbac.authorization.k8s.io", "roles"),
                                       ("create", "rbac.authorization.k8s.io", "rolebindings"), ("create", "networking.istio.io", "gateways")):
             if can(objects, subject, verb, group, resource, namespace):
-                problems.append(f"{namespace}/{account}: may {verb} {resource}")
+                problems.append(f"{where}: {namespace}/{account}: may {verb} {resource}")
         if can(objects, subject, "create", "", "namespaces", ""):
-            problems.append(f"{namespace}/{account}: may create namespaces")
+            problems.append(f"{where}: {namespace}/{account}: may create namespaces")
     return problems
 
 
@@ -545,6 +534,7 @@ def revision_tags_consistent(platform: RenderedPlatform) -> list[str]:
     revision that owns Istio's `default` tag, and every revision name matches its release."""
     problems = []
     for cluster, releases in sorted(_by_cluster(platform.helm_releases).items()):
+        where = ", ".join(sorted({r.file for r in releases if r.chart in ("istiod", "base")}))
         owners: dict[str, list[str]] = {}
         revisions = set()
         for release in (r for r in releases if r.chart == "istiod"):
@@ -556,16 +546,16 @@ def revision_tags_consistent(platform: RenderedPlatform) -> list[str]:
                 owners.setdefault(str(tag), []).append(revision)
         for tag, owning in sorted(owners.items()):
             if len(owning) > 1:
-                problems.append(f"cluster {cluster}: tag {tag!r} is owned by several revisions: {', '.join(owning)}")
+                problems.append(f"{where}: cluster {cluster}: tag {tag!r} is owned by several revisions: {', '.join(owning)}")
             if tag in revisions:
-                problems.append(f"cluster {cluster}: tag {tag!r} has the name of a revision")
+                problems.append(f"{where}: cluster {cluster}: tag {tag!r} has the name of a revision")
         for base in (r for r in releases if r.chart == "base"):
             default_revision = str(base.values.get("defaultRevision", "default"))
             owner = owners.get("default", [None])[0]
             if default_revision not in revisions:
-                problems.append(f"cluster {cluster}: base defaultRevision {default_revision!r} is not an installed revision")
+                problems.append(f"{where}: cluster {cluster}: base defaultRevision {default_revision!r} is not an installed revision")
             if owner != default_revision:
-                problems.append(f"cluster {cluster}: base defaultRevision {default_revision!r} but the default tag is owned by {owner!r}")
+                problems.append(f"{where}: cluster {cluster}: base defaultRevision {default_revision!r} but the default tag is owned by {owner!r}")
     return problems
 
 
@@ -587,21 +577,15 @@ def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
     for obj in _unique(platform.objects):
         labels = obj.get("metadata", {}).get("labels", {}) or {}
         if "istio-injection" in labels:
-            problems.append(f"{_name(obj)}: uses istio-injection, which silently overrides istio.io/rev; label istio.io/rev=<tag>")
+            problems.append(f"{platform.describe(obj)}: uses istio-injection, which silently overrides istio.io/rev; label istio.io/rev=<tag>")
         if "istio.io/rev" in labels and str(labels["istio.io/rev"]) not in everything:
-            problems.append(f"{_name(obj)}: istio.io/rev={labels['istio.io/rev']} is no installed revision or tag")
+            problems.append(f"{platform.describe(obj)}: istio.io/rev={labels['istio.io/rev']} is no installed revision or tag")
     return problems
 
 
 def cross_cluster_invariants(platform: RenderedPlatform) -> list[str]:
-    """The repo's own scripts/check_mesh.py (shipped to every platform repo) finds nothing wrong."""
-    script = platform.root / "scripts" / "check_mesh.py"
-    if not script.is_file():
-        return ["scripts/check_mesh.py is missing"]
-    spec = importlib.util.spec_from_file_location("platform_check_mesh", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.problems(platform.root)
+    """One mesh across clusters: see cross_cluster.py."""
+    return cross_cluster.problems(platform.root)
 
 
 GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {

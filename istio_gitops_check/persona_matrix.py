@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.validation.rbac_reach import Identity, can
+from istio_gitops_check.rbac_reach import Identity, can
 
 RESOURCES: tuple[tuple[str, str, str], ...] = (
     ("EnvoyFilter", "networking.istio.io", "envoyfilters"),

@@ -20,22 +20,23 @@ import copy
 import fnmatch
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from tests.validation import kustomize_render
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "extensions"))
-from git_urls import flux_git_url  # noqa: E402  (extensions/ is a folder of modules, not a package)
+from istio_gitops_check import kustomize_render
+from istio_gitops_check.yaml_documents import documents, mapping, parse, parse_all
 
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
 VALUES_REF_PREFIX = "$values/"
 FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 EMULATED = "istio-gitops-template/emulated"
+ORIGIN = "config.kubernetes.io/origin"
+# What `flux bootstrap` records as the sync URL is the bootstrap command's argument, not something the repo
+# declares; the stand-in only has to be a URL Flux accepts.
+BOOTSTRAP_URL = "ssh://git@git.example.invalid/platform.git"
 SUBSTITUTION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 
 
@@ -44,8 +45,10 @@ class HelmRelease:
     """One Helm release the engine will install: chart, version, where, and its values in order."""
 
     declared_in: str
+    file: str
     cluster: str
     chart: str
+    repository: str
     version: str
     release_name: str
     namespace: str
@@ -63,6 +66,7 @@ class RenderedPlatform:
     build_errors: dict[Path, str]
     helm_releases: list[HelmRelease] = field(default_factory=list)
     wiring_problems: list[str] = field(default_factory=list)
+    origins: dict[int, str] = field(default_factory=dict)
 
     @property
     def objects(self) -> list[dict]:
@@ -93,6 +97,16 @@ class RenderedPlatform:
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() or "."
 
+    def origin(self, obj: dict) -> str:
+        """The repository file an object was written in (kustomize's origin annotation), '.' if unknown."""
+        return self.origins.get(id(obj), ".")
+
+    def describe(self, obj: dict) -> str:
+        """`file: Kind namespace/name`, the way problems name an object."""
+        meta = obj.get("metadata", {})
+        where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+        return f"{self.origin(obj)}: {obj.get('kind')} {where}{meta.get('name')}"
+
 
 def merge_values(base: dict, override: dict) -> dict:
     """Helm's merge of values files: maps merge recursively, anything else is replaced."""
@@ -105,26 +119,20 @@ def merge_values(base: dict, override: dict) -> dict:
     return merged
 
 
-def load_yaml_file(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text())
-    return data if isinstance(data, dict) else {}
-
-
 def gitops_engine(root: Path) -> str:
-    answers = root / ".copier-answers.yml"
-    return str(load_yaml_file(answers).get("gitops_engine", "argocd")) if answers.exists() else "argocd"
+    return str(mapping(root / ".copier-answers.yml").get("gitops_engine", "argocd"))
 
 
 def _sources(spec: dict) -> list[dict]:
     return spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
 
 
-def argocd_helm_releases(root: Path, objects: list[dict]) -> tuple[list[HelmRelease], list[str]]:
+def argocd_helm_releases(platform: RenderedPlatform) -> tuple[list[HelmRelease], list[str]]:
     """Helm releases declared by Argo CD Applications (multi-source, values from `$values/`)."""
     releases: list[HelmRelease] = []
     problems: list[str] = []
     seen: set[str] = set()
-    for app in objects:
+    for app in platform.objects:
         if app.get("kind") != "Application" or not str(app.get("apiVersion", "")).startswith("argoproj.io/"):
             continue
         name = app["metadata"]["name"]
@@ -139,50 +147,61 @@ def argocd_helm_releases(root: Path, objects: list[dict]) -> tuple[list[HelmRele
             helm = source.get("helm", {})
             value_sources = []
             for file in (f.removeprefix(VALUES_REF_PREFIX) for f in helm.get("valueFiles", [])):
-                if not (root / file).is_file():
-                    problems.append(f"Application {name}: values file {file} does not exist")
+                if not (platform.root / file).is_file():
+                    problems.append(f"{platform.origin(app)}: Application {name}: values file {file} does not exist")
                     continue
-                value_sources.append((file, load_yaml_file(root / file)))
-            releases.append(_release(f"Application {name}", destination.get("name", destination.get("server", "")),
-                                     source["chart"], source.get("targetRevision", ""), helm.get("releaseName", name),
+                value_sources.append((file, mapping(platform.root / file)))
+            releases.append(_release(f"{platform.origin(app)}: Application {name}", platform.origin(app),
+                                     destination.get("name", destination.get("server", "")),
+                                     source["chart"], source.get("repoURL", ""), source.get("targetRevision", ""), helm.get("releaseName", name),
                                      destination.get("namespace", ""), value_sources, {}))
     return releases, problems
 
 
-def flux_helm_releases(root: Path, builds: dict[Path, list[dict]]) -> tuple[list[HelmRelease], list[str]]:
+def flux_helm_releases(platform: RenderedPlatform) -> tuple[list[HelmRelease], list[str]]:
     """HelmReleases in the per-cluster Flux folders, with values from the ConfigMaps built beside them."""
     releases: list[HelmRelease] = []
     problems: list[str] = []
-    for directory, objects in builds.items():
-        parts = directory.relative_to(root).parts
+    repositories = {o["metadata"].get("name"): str(o.get("spec", {}).get("url", ""))
+                    for o in platform.objects if o.get("kind") == "HelmRepository"}
+    for directory, objects in platform.builds.items():
+        parts = directory.relative_to(platform.root).parts
         if parts[:2] != ("flux", "clusters"):
             continue
         config_maps = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ConfigMap"}
         for release in (o for o in objects if o.get("kind") == "HelmRelease"):
             spec = release.get("spec", {})
             name = release["metadata"]["name"]
+            file = platform.origin(release)
             value_sources = []
             for ref in spec.get("valuesFrom", []):
                 config_map = config_maps.get(ref.get("name"))
                 key = ref.get("valuesKey", "values.yaml")
                 if ref.get("kind") != "ConfigMap" or config_map is None or key not in config_map.get("data", {}):
-                    problems.append(f"HelmRelease {name} in {'/'.join(parts)}: valuesFrom {ref} is not built beside it")
+                    problems.append(f"{file}: HelmRelease {name} in {'/'.join(parts)}: valuesFrom {ref} is not built beside it")
                     continue
-                value_sources.append((f"ConfigMap {ref['name']} key {key}", yaml.safe_load(config_map["data"][key]) or {}))
+                try:
+                    values = parse(config_map["data"][key]) or {}
+                except yaml.YAMLError as error:
+                    problems.append(f"{platform.origin(config_map)}: values of ConfigMap {ref['name']} do not parse: {error}")
+                    continue
+                value_sources.append((f"{platform.origin(config_map)} (ConfigMap {ref['name']} key {key})", values))
             chart = spec.get("chart", {}).get("spec", {})
-            releases.append(_release(f"HelmRelease {name} ({'/'.join(parts)})", parts[2], chart.get("chart", ""),
-                                     chart.get("version", ""), spec.get("releaseName", name),
+            repository = repositories.get(chart.get("sourceRef", {}).get("name"), "")
+            releases.append(_release(f"{file}: HelmRelease {name} ({'/'.join(parts)})", file, parts[2], chart.get("chart", ""),
+                                     repository, chart.get("version", ""), spec.get("releaseName", name),
                                      spec.get("targetNamespace", release["metadata"].get("namespace", "")),
                                      value_sources, spec.get("values", {})))
     return releases, problems
 
 
-def _release(declared_in, cluster, chart, version, release_name, namespace, value_sources, inline) -> HelmRelease:
+def _release(declared_in, file, cluster, chart, repository, version, release_name, namespace, value_sources, inline) -> HelmRelease:
     values: dict = {}
     for _, source in value_sources:
-        values = merge_values(values, source)
+        if isinstance(source, dict):
+            values = merge_values(values, source)
     values = merge_values(values, inline or {})
-    return HelmRelease(declared_in, str(cluster), str(chart), str(version), str(release_name), str(namespace),
+    return HelmRelease(declared_in, file, str(cluster), str(chart), str(repository), str(version), str(release_name), str(namespace),
                        tuple(value_sources), values)
 
 
@@ -237,7 +256,7 @@ def flux_scan(directory: Path) -> list[str]:
             else:
                 found += [f"{child.name}/{entry}" for entry in flux_scan(child)]
         elif child.suffix in (".yaml", ".yml"):
-            docs = [d for d in yaml.safe_load_all(child.read_text()) if isinstance(d, dict)]
+            docs = documents(child)
             if docs and all("apiVersion" in d and "kind" in d for d in docs):
                 found.append(child.name)
     return found
@@ -258,10 +277,10 @@ def engine_workdir(root: Path, workdir: Path) -> str:
     engine = gitops_engine(root)
     shutil.copytree(root, workdir, ignore=shutil.ignore_patterns(".git"))
     if engine == "flux":
-        answers = load_yaml_file(root / ".copier-answers.yml")
-        git_url = flux_git_url(str(answers.get("git_repo_url", "")))
+        branch = str(mapping(root / ".copier-answers.yml").get("git_branch", "main"))
         for cluster_dir in sorted((workdir / "clusters").iterdir()) if (workdir / "clusters").is_dir() else []:
-            emulate_flux_bootstrap(workdir, cluster_dir, git_url, str(answers.get("git_branch", "main")))
+            if cluster_dir.is_dir():
+                emulate_flux_bootstrap(workdir, cluster_dir, BOOTSTRAP_URL, branch)
         for path in flux_kustomization_paths(workdir):
             target = workdir / path
             if target.is_dir() and not any((target / n).exists() for n in kustomize_render.KUSTOMIZATION_FILES):
@@ -270,13 +289,47 @@ def engine_workdir(root: Path, workdir: Path) -> str:
     return engine
 
 
+def record_origins(workdir: Path) -> None:
+    """Ask kustomize to annotate every object with the file it came from (`buildMetadata: [originAnnotations]`),
+    so each problem can name a file; load() takes the annotation off again."""
+    for directory in kustomize_render.find_kustomizations(workdir):
+        path = next(directory / n for n in kustomize_render.KUSTOMIZATION_FILES if (directory / n).is_file())
+        text = path.read_text()
+        spec = mapping(path)
+        if not spec and text.strip():
+            continue  # does not parse: the build reports it
+        if "buildMetadata" not in spec:
+            path.write_text(text.rstrip("\n") + "\nbuildMetadata: [originAnnotations]\n")
+        elif "originAnnotations" not in (spec.get("buildMetadata") or []):
+            spec["buildMetadata"] = [*(spec.get("buildMetadata") or []), "originAnnotations"]
+            path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+
+def take_origins(objects: list[dict], built: Path, workdir: Path) -> dict[int, str]:
+    """Remove the origin annotations from a build's objects; returns id(object) -> repository-relative file."""
+    origins: dict[int, str] = {}
+    for obj in objects:
+        annotations = obj.get("metadata", {}).get("annotations")
+        if not isinstance(annotations, dict) or ORIGIN not in annotations:
+            continue
+        origin = parse(annotations.pop(ORIGIN)) or {}
+        if not annotations:
+            del obj["metadata"]["annotations"]
+        relative = origin.get("path") or origin.get("configuredIn")
+        if relative:
+            file = (built / relative).resolve()
+            if file.is_relative_to(workdir.resolve()):
+                origins[id(obj)] = file.relative_to(workdir.resolve()).as_posix()
+    return origins
+
+
 def flux_kustomization_paths(workdir: Path) -> list[str]:
     """Paths of the Flux Kustomizations declared under clusters/, bootstrap's own sync included
     (paths with unresolved variables skipped)."""
     paths = []
     for file in sorted(workdir.glob("clusters/**/*.yaml")):
-        for doc in yaml.safe_load_all(file.read_text()):
-            if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(doc.get("apiVersion")):
+        for doc in documents(file):
+            if doc.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(doc.get("apiVersion")):
                 path = str(doc.get("spec", {}).get("path", "")).removeprefix("./")
                 if path and "${" not in path:
                     paths.append(path)
@@ -294,17 +347,17 @@ def _glob_match(relative: str, pattern: str) -> bool:
     return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted))
 
 
-def directory_manifests(directory: Path, recurse: bool, include: str | None) -> list[dict]:
-    """What an Argo CD directory source applies: YAML manifests, optionally recursive and filtered."""
+def directory_manifests(directory: Path, recurse: bool, include: str | None) -> list[tuple[Path, dict]]:
+    """What an Argo CD directory source applies: YAML manifests, optionally recursive and filtered, with their file."""
     files = sorted(directory.rglob("*") if recurse else directory.iterdir())
-    found = []
+    found: list[tuple[Path, dict]] = []
     for file in files:
         relative = file.relative_to(directory).as_posix()
         if not file.is_file() or file.suffix not in (".yaml", ".yml", ".json"):
             continue
         if include and not any(_glob_match(relative, p) for p in include.strip("{}").split(",")):
             continue
-        found += [d for d in yaml.safe_load_all(file.read_text()) if isinstance(d, dict)]
+        found += [(file, d) for d in documents(file)]
     return found
 
 
@@ -329,7 +382,9 @@ def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
             return
         for directory, recurse, include in pending:
             done.add(directory)
-            platform.builds[directory] = directory_manifests(directory, recurse, include)
+            manifests = directory_manifests(directory, recurse, include)
+            platform.builds[directory] = [obj for _, obj in manifests]
+            platform.origins.update((id(obj), platform.relative(file)) for file, obj in manifests)
             platform.kustomizations[directory] = {}
 
 
@@ -340,33 +395,43 @@ def load(root: Path) -> RenderedPlatform:
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch) / "repo"
         engine = engine_workdir(root, workdir)
-        kustomizations: dict[Path, dict] = {}
+        kustomizations = {root / d.relative_to(workdir): mapping(d / "kustomization.yaml")
+                          for d in kustomize_render.find_kustomizations(workdir)}
+        record_origins(workdir)
         rendered: dict[Path, str] = {}
         errors: dict[Path, str] = {}
         wiring: list[str] = []
-        for directory in kustomize_render.find_kustomizations(workdir):
-            real = root / directory.relative_to(workdir)
-            spec = load_yaml_file(directory / "kustomization.yaml")
-            kustomizations[real] = spec
+        for real, spec in kustomizations.items():
+            directory = workdir / real.relative_to(root)
             flux_wiring = builds_unrestricted(engine, real.relative_to(root))
             if flux_wiring:
-                wiring += [f"{real.relative_to(root)}: reads {p} outside the repository" for p in paths_escaping(directory, spec, workdir)]
+                wiring += [f"{real.relative_to(root) / 'kustomization.yaml'}: reads {p} outside the repository"
+                           for p in paths_escaping(directory, spec, workdir)]
             try:
                 rendered[real] = kustomize_render.build(directory, unrestricted=flux_wiring)
             except kustomize_render.KustomizeBuildFailed as error:
-                errors[real] = str(error).replace(str(workdir), str(root))
-    builds = {d: kustomize_render.objects(text) for d, text in rendered.items()}
-    for flux_kustomization in (o for objs in list(builds.values()) for o in objs if o.get("kind") == "Kustomization"
-                               and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")):
-        variables = flux_kustomization.get("spec", {}).get("postBuild", {}).get("substitute")
-        target = (root / flux_kustomization.get("spec", {}).get("path", "")).resolve()
-        if variables and target in rendered:
-            builds[target] = kustomize_render.objects(substitute(rendered[target], variables))
-    platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring)
+                message = str(error).replace(f"{directory}: ", "", 1).replace(str(workdir) + "/", "").replace(str(workdir), ".")
+                errors[real] = f"{real.relative_to(root) / 'kustomization.yaml'}: {message}"
+        builds: dict[Path, list[dict]] = {}
+        origins: dict[int, str] = {}
+
+        def keep(directory: Path, text: str) -> None:
+            objects = kustomize_render.objects(text)
+            origins.update(take_origins(objects, workdir / directory.relative_to(root), workdir))
+            builds[directory] = objects
+
+        for directory, text in rendered.items():
+            keep(directory, text)
+        for flux_kustomization in (o for objs in list(builds.values()) for o in objs if o.get("kind") == "Kustomization"
+                                   and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")):
+            variables = flux_kustomization.get("spec", {}).get("postBuild", {}).get("substitute")
+            target = (root / flux_kustomization.get("spec", {}).get("path", "")).resolve()
+            if variables and target in rendered:
+                keep(target, substitute(rendered[target], variables))
+    platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring, origins=origins)
     add_argocd_directory_sources(platform)
-    all_objects = platform.objects
-    argo, argo_problems = argocd_helm_releases(root, all_objects)
-    flux, flux_problems = flux_helm_releases(root, builds)
+    argo, argo_problems = argocd_helm_releases(platform)
+    flux, flux_problems = flux_helm_releases(platform)
     platform.helm_releases = argo + flux
     platform.wiring_problems += argo_problems + flux_problems
     return platform

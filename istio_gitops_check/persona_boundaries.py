@@ -1,0 +1,201 @@
+"""Persona boundaries through Git: a merged pull request must not give a persona more than kubectl would.
+
+The GitOps engine applies whatever the repository says, under its own (broad) identity. So whoever may
+change a file the engine builds acts with the engine's rights, unless the repository keeps each persona to
+what its own RBAC allows. The model:
+
+- Who may change a file: its CODEOWNERS owners (last matching pattern wins, as on GitHub and GitLab).
+  A file with no owner may be changed by anyone who can merge, which here means a persona without rights.
+- Who may change an object: the owners of the file it is written in, and the owners of every
+  kustomization (and patch file) on the way from the synced entry point to that file, because a
+  kustomization can add, replace or patch anything it includes.
+- Each such owner, taken as the Kubernetes identity of the same name (`@org/team` -> group `team`,
+  `@user` -> user `user`), must be allowed by the rendered RBAC to create that object where it lands.
+  The cluster admins (answer `cluster_admin_group`) run the engines and are trusted.
+
+Not modelled here: Helm values files (what a values change makes a chart render) and what the engines'
+own restrictions (Argo CD projects, Flux service accounts) would refuse; those have their own guardrails.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, resource_of
+from istio_gitops_check.rbac_reach import Identity, can
+from istio_gitops_check.rendered_platform import RenderedPlatform
+from istio_gitops_check.yaml_documents import mapping
+
+CODEOWNERS_LOCATIONS = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
+UNOWNED = "(no code owner)"
+
+
+@dataclass(frozen=True)
+class OwnerRule:
+    pattern: str
+    owners: tuple[str, ...]
+    regex: re.Pattern[str]
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A CODEOWNERS pattern (gitignore syntax) as a regex over repository-relative paths."""
+    anchored = pattern.startswith("/") or "/" in pattern.rstrip("/")
+    body = pattern.strip("/")
+    directory = pattern.endswith("/")
+    out = ""
+    i = 0
+    while i < len(body):
+        if body.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif body.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif body[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif body[i] == "?":
+            out += "[^/]"
+            i += 1
+        else:
+            out += re.escape(body[i])
+            i += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    suffix = "/.*" if directory else "(?:/.*)?"
+    return re.compile(f"^{prefix}{out}{suffix}$")
+
+
+def codeowners_file(root: Path) -> Path | None:
+    return next((root / name for name in CODEOWNERS_LOCATIONS if (root / name).is_file()), None)
+
+
+def owner_rules(root: Path) -> list[OwnerRule]:
+    path = codeowners_file(root)
+    rules: list[OwnerRule] = []
+    for line in path.read_text(errors="replace").splitlines() if path else []:
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        pattern, *owners = line.split()
+        rules.append(OwnerRule(pattern, tuple(owners), pattern_regex(pattern)))
+    return rules
+
+
+def owners_of(relative: str, rules: list[OwnerRule]) -> tuple[str, ...]:
+    """The owners of a repository-relative file: the last matching rule's (an empty owner list unsets)."""
+    for rule in reversed(rules):
+        if rule.regex.match(relative):
+            return rule.owners or (UNOWNED,)
+    return (UNOWNED,)
+
+
+def identity_of(owner: str) -> Identity:
+    """`@org/team` -> group `team`; `@user` or an e-mail -> that user. Groups as the platform's RBAC names them."""
+    if owner.startswith("@") and "/" in owner:
+        return Identity(f"codeowner:{owner}", (owner.split("/", 1)[1], "system:authenticated"))
+    return Identity(owner.removeprefix("@"), ("system:authenticated",))
+
+
+def _included(directory: Path, spec: dict) -> tuple[list[Path], list[Path]]:
+    """(kustomization folders, files) a kustomization reads: resources/components, patches, generators."""
+    folders: list[Path] = []
+    files: list[Path] = []
+    for entry in list(spec.get("resources") or []) + list(spec.get("components") or []):
+        target = (directory / str(entry)).resolve()
+        (folders if target.is_dir() else files).append(target)
+    for patch in list(spec.get("patches") or []) + list(spec.get("patchesStrategicMerge") or []):
+        if isinstance(patch, dict) and "path" in patch:
+            files.append((directory / str(patch["path"])).resolve())
+        elif isinstance(patch, str) and "\n" not in patch:
+            files.append((directory / patch).resolve())
+    for generator in list(spec.get("configMapGenerator") or []) + list(spec.get("secretGenerator") or []):
+        for entry in list(generator.get("files") or []) + list(generator.get("envs") or []):
+            files.append((directory / str(entry).split("=", 1)[-1]).resolve())
+    return folders, files
+
+
+def influencing_files(platform: RenderedPlatform, entry_point: Path) -> dict[Path, set[Path]]:
+    """For each kustomization folder reachable from an entry point: the files on the way to it (every
+    kustomization file and patch file of its including folders, its own included)."""
+    chains: dict[Path, set[Path]] = {}
+    specs = {d.resolve(): s for d, s in platform.kustomizations.items()}
+
+    def visit(directory: Path, inherited: frozenset[Path]) -> None:
+        spec = specs.get(directory, {})
+        own = {directory / name for name in ("kustomization.yaml", "kustomization.yml", "Kustomization") if (directory / name).is_file()}
+        folders, files = _included(directory, spec)
+        here = inherited | own | {f for f in files if f.suffix in (".yaml", ".yml", ".json") and f in _patch_files(directory, spec)}
+        if directory in chains and here <= chains[directory]:
+            return
+        chains.setdefault(directory, set()).update(here)
+        for folder in folders:
+            visit(folder, frozenset(here))
+
+    visit(entry_point.resolve(), frozenset())
+    return chains
+
+
+def _patch_files(directory: Path, spec: dict) -> set[Path]:
+    found = set()
+    for patch in list(spec.get("patches") or []) + list(spec.get("patchesStrategicMerge") or []):
+        if isinstance(patch, dict) and "path" in patch:
+            found.add((directory / str(patch["path"])).resolve())
+        elif isinstance(patch, str) and "\n" not in patch:
+            found.add((directory / patch).resolve())
+    return found
+
+
+def trusted_owners(root: Path) -> frozenset[str]:
+    answers = mapping(root / ".copier-answers.yml")
+    org, admins = answers.get("codeowners_org"), answers.get("cluster_admin_group")
+    return frozenset({f"@{org}/{admins}"} if org and admins else set())
+
+
+def boundary_problems(platform: RenderedPlatform) -> list[str]:
+    """Each object an engine applies, against the rights of every persona who can change it through Git."""
+    rules = owner_rules(platform.root)
+    if not rules:
+        return ["CODEOWNERS: no CODEOWNERS file, so every persona who can merge can change everything the engines apply"]
+    trusted = trusted_owners(platform.root)
+    rbac = _rbac_objects(platform)
+    owners = lru_cache(maxsize=None)(lambda relative: owners_of(relative, rules))
+    allowed = lru_cache(maxsize=None)(
+        lambda owner, group, resource, namespace: can(rbac, identity_of(owner), "create", group, resource, namespace))
+    problems: set[str] = set()
+    root = platform.root.resolve()
+    for entry_point in platform.entry_points:
+        chains = influencing_files(platform, entry_point)
+        for obj in platform.builds[entry_point]:
+            origin = platform.origin(obj)
+            if origin == ".":
+                continue
+            origin_path = (root / origin).resolve()
+            chain = set(chains.get(origin_path.parent, set())) or set().union(*chains.values())
+            kind = str(obj.get("kind", ""))
+            meta = obj.get("metadata") or {}
+            namespace = "" if kind in CLUSTER_SCOPED_KINDS else str(meta.get("namespace") or "")
+            group, resource = group_of(str(obj.get("apiVersion", ""))), resource_of(kind)
+            for path in sorted(chain | {origin_path}):
+                if not path.is_relative_to(root):
+                    continue
+                relative = path.relative_to(root).as_posix()
+                for owner in owners(relative):
+                    if owner in trusted or allowed(owner, group, resource, namespace):
+                        continue
+                    where = f"namespace {namespace}" if namespace else "cluster-wide"
+                    problems.add(f"{relative}: {owner} can change {kind} {meta.get('name')} ({where}, written in {origin}) "
+                                 f"through this file, but may not create {resource} there; give this file to the cluster "
+                                 f"admins in CODEOWNERS or move the object to a file they own")
+    return sorted(problems)
+
+
+def _rbac_objects(platform: RenderedPlatform) -> list[dict]:
+    seen: dict[tuple, dict] = {}
+    for obj in platform.objects:
+        if obj.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
+            meta = obj.get("metadata") or {}
+            seen.setdefault((obj["kind"], meta.get("namespace"), meta.get("name"), repr(obj)), obj)
+    return list(seen.values())
