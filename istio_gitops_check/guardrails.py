@@ -14,7 +14,6 @@ from istio_gitops_check import cross_cluster
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
 from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
-from istio_gitops_check.yaml_documents import documents
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
@@ -34,15 +33,6 @@ def _kind_name(obj: dict) -> str:
 
 def _group(api_version: str) -> str:
     return api_version.split("/")[0] if "/" in api_version else ""
-
-
-def _unique(objects: list[dict]) -> list[dict]:
-    """Objects without exact repeats (a base and its overlays render the same object; clusters
-    render same-named objects with different content, and those are all kept)."""
-    seen: dict[str, dict] = {}
-    for obj in objects:
-        seen.setdefault(json.dumps(obj, sort_keys=True), obj)
-    return list(seen.values())
 
 
 def builds_cleanly(platform: RenderedPlatform) -> list[str]:
@@ -107,7 +97,7 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
     ]
     problems += [
         f"{platform.describe(obj)}: only istiod lives in istio-system"
-        for obj in _unique(platform.objects)
+        for obj in platform.unique_objects
         if obj.get("metadata", {}).get("namespace") == "istio-system"
         and (_group(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
     ]
@@ -118,7 +108,7 @@ def envoyfilters_only_in_root_namespace(platform: RenderedPlatform) -> list[str]
     """EnvoyFilters live in istio-config and nowhere else."""
     return [
         f"{platform.describe(obj)}: EnvoyFilters belong in {ROOT_NAMESPACE} only"
-        for obj in _unique(platform.objects)
+        for obj in platform.unique_objects
         if obj.get("kind") == "EnvoyFilter" and obj.get("metadata", {}).get("namespace") != ROOT_NAMESPACE
     ]
 
@@ -126,7 +116,7 @@ def envoyfilters_only_in_root_namespace(platform: RenderedPlatform) -> list[str]
 def strict_mtls_by_default(platform: RenderedPlatform) -> list[str]:
     """A selector-less STRICT PeerAuthentication sits in istio-config, and nothing weakens mTLS."""
     problems = []
-    objects = _unique(platform.objects)
+    objects = platform.unique_objects
     defaults = [
         obj
         for obj in objects
@@ -152,7 +142,7 @@ def default_sidecar_limits_egress(platform: RenderedPlatform) -> list[str]:
     """The mesh-wide default Sidecar exists and imports the own namespace and istio-system only (plus egress)."""
     sidecars = [
         obj
-        for obj in _unique(platform.objects)
+        for obj in platform.unique_objects
         if obj.get("kind") == "Sidecar"
         and obj.get("metadata", {}).get("namespace") == ROOT_NAMESPACE
         and not obj.get("spec", {}).get("workloadSelector")
@@ -176,7 +166,7 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
     ]
     problems += [
         f"{platform.describe(obj)}: Gateway resources belong in a gateway namespace"
-        for obj in _unique(platform.objects)
+        for obj in platform.unique_objects
         if obj.get("kind") == "Gateway" and obj.get("metadata", {}).get("namespace") in ("istio-system", ROOT_NAMESPACE)
     ]
     return problems
@@ -184,7 +174,7 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
 
 def no_key_material(platform: RenderedPlatform) -> list[str]:
     """No Secret objects and no PEM private key or certificate anywhere in the repository."""
-    problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in _unique(platform.objects) if obj.get("kind") == "Secret"]
+    problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in platform.unique_objects if obj.get("kind") == "Secret"]
     for path in platform.files:
         text = path.read_text(errors="replace")
         if KEY_MATERIAL.search(text):
@@ -214,7 +204,7 @@ def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
     for path in platform.files:
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("kustomization"):
             continue
-        for doc in documents(path):
+        for doc in platform.documents(path):
             if "apiVersion" in doc and "kind" in doc:
                 meta = doc.get("metadata", {})
                 if (doc["kind"], meta.get("namespace"), meta.get("name")) not in built:
@@ -224,7 +214,7 @@ def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
 
 def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str]:
     """Each Application's project exists, allows its destination, its sources and every kind it deploys."""
-    objects = _unique(platform.objects)
+    objects = platform.unique_objects
     projects = {o["metadata"]["name"]: o.get("spec", {}) for o in objects if o.get("kind") == "AppProject"}
     problems = []
     for app in (o for o in objects if o.get("kind") == "Application"):
@@ -278,13 +268,8 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
     return problems
 
 
-def _applied(platform: RenderedPlatform) -> list[dict]:
-    """What the engine applies: the entry points' objects (bootstrap stand-ins included), after substitution."""
-    return _unique([obj for directory in platform.entry_points for obj in platform.builds[directory]])
-
-
 def _flux_kustomizations(platform: RenderedPlatform) -> list[dict]:
-    return [o for o in _applied(platform)
+    return [o for o in platform.applied_unique_objects
             if o.get("kind") == "Kustomization" and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")]
 
 
@@ -292,7 +277,7 @@ def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
     """Every kustomization nothing else includes is the path of an Argo CD Application or a Flux
     Kustomization: no dead overlays."""
     synced = set()
-    for app in _unique(platform.objects):
+    for app in platform.unique_objects:
         if app.get("kind") == "Application":
             spec = app.get("spec", {})
             for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
@@ -331,7 +316,7 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
     """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves)."""
     waves: dict[str, dict[str, list[int]]] = {}
     files: dict[str, set[str]] = {}
-    for app in _unique(platform.objects):
+    for app in platform.unique_objects:
         if app.get("kind") != "Application":
             continue
         spec = app.get("spec", {})
@@ -388,7 +373,7 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
     account would otherwise apply)."""
     problems = []
     built = {d.resolve() for d in platform.builds}
-    sources = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in _applied(platform) if o.get("kind") == "GitRepository"}
+    sources = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in platform.applied_unique_objects if o.get("kind") == "GitRepository"}
     for kustomization in _flux_kustomizations(platform):
         name, namespace = kustomization["metadata"]["name"], kustomization["metadata"].get("namespace")
         spec = kustomization.get("spec", {})
@@ -441,8 +426,8 @@ def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
     """HelmReleases retry and roll back, keep CRDs current (base), impersonate helm-controller,
     and take the chart from the Istio repository."""
     problems = []
-    repositories = {o["metadata"]["name"]: o for o in _applied(platform) if o.get("kind") == "HelmRepository"}
-    for release in (o for o in _applied(platform) if o.get("kind") == "HelmRelease"):
+    repositories = {o["metadata"]["name"]: o for o in platform.applied_unique_objects if o.get("kind") == "HelmRepository"}
+    for release in (o for o in platform.applied_unique_objects if o.get("kind") == "HelmRelease"):
         name = f'{platform.origin(release)}: HelmRelease {release["metadata"]["name"]}'
         spec = release.get("spec", {})
         if not spec.get("install", {}).get("remediation", {}).get("retries"):
@@ -486,7 +471,7 @@ def tenants_confined(platform: RenderedPlatform) -> list[str]:
     """Tenant Kustomizations run as their namespace's service account, whose RBAC reaches nothing
     cluster-scoped, no other namespace, no EnvoyFilter and no RBAC objects."""
     problems = []
-    objects = _applied(platform)
+    objects = platform.applied_unique_objects
     protected = {"istio-system", ROOT_NAMESPACE, "flux-system"} | {
         o["metadata"]["name"] for o in objects if o.get("kind") == "Namespace" and o["metadata"]["name"].startswith("istio-")
     }
@@ -574,7 +559,7 @@ def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
         if release.chart == "gateway" and "revision" in release.values:
             if str(release.values["revision"]) not in names.get(release.cluster, set()):
                 problems.append(f"{release.declared_in}: gateway revision {release.values['revision']!r} is no revision or tag of cluster {release.cluster}")
-    for obj in _unique(platform.objects):
+    for obj in platform.unique_objects:
         labels = obj.get("metadata", {}).get("labels", {}) or {}
         if "istio-injection" in labels:
             problems.append(f"{platform.describe(obj)}: uses istio-injection, which silently overrides istio.io/rev; label istio.io/rev=<tag>")

@@ -3,20 +3,31 @@ kubectl's kustomize as the reference engine.
 
 A build that prints anything on stderr (kustomize's deprecation warnings go straight to file
 descriptor 2) counts as failed: warnings today are errors after the next kustomize upgrade.
+
+build_many() builds a whole repository's kustomizations on every core: the Go library releases the GIL, so
+threads build in parallel. Two things in the library are process-global, and both are handled: the last
+error message (a failed build is built again alone to get its own message) and file descriptor 2 (when the
+batch printed anything, the batch is built again one by one to find which build warned).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pykustomize
+from pykustomize import _ffi as native  # the synchronous C entry points (pinned version: requirements-pykustomize.txt)
+
 from istio_gitops_check.yaml_documents import parse_all
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -29,8 +40,74 @@ class KustomizeBuildFailed(Exception):
 
 def find_kustomizations(root: Path) -> list[Path]:
     """Every directory under `root` holding a kustomization file, sorted."""
-    found = {p.parent for name in KUSTOMIZATION_FILES for p in root.rglob(name) if ".git" not in p.parts}
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if d != ".git"]
+        if any(name in names for name in KUSTOMIZATION_FILES):
+            found.append(Path(folder))
     return sorted(found)
+
+
+def _options(unrestricted: bool) -> bytes:
+    restriction = pykustomize.LoadRestrictions.NONE if unrestricted else pykustomize.LoadRestrictions.ROOT_ONLY
+    return pykustomize.BuildOptions(load_restrictions=restriction).to_json().encode()
+
+
+def _native_build_json(path: Path, unrestricted: bool) -> tuple[list[dict] | None, str]:
+    """One build through the C API, without asyncio: (objects, '') or (None, kustomize's error)."""
+    library = native.get_library()
+    result = native.ffi.new("char**")
+    code = library.pykustomize_build_to_json(native.ffi.new("char[]", str(path).encode()),
+                                              native.ffi.new("char[]", _options(unrestricted)), result)
+    if code != 0:
+        error = library.pykustomize_last_error()
+        return None, native.string_from_c(error) if error != native.ffi.NULL else f"kustomize failed (code {code})"
+    return json.loads(native.string_from_c(result[0])).get("resources") or [], ""
+
+
+@contextmanager
+def _stderr_captured() -> Iterator[list[str]]:
+    """Collect what is written to file descriptor 2 meanwhile (the Go library writes there directly)."""
+    captured_text: list[str] = []
+    with tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield captured_text
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            captured_text.append(captured.read().decode(errors="replace").strip())
+
+
+def build_objects(path: Path, unrestricted: bool = False) -> list[dict]:
+    """`kustomize build path` as objects; raises KustomizeBuildFailed on errors or warnings."""
+    with _native_lock, _stderr_captured() as warnings:
+        objects, error = _native_build_json(path, unrestricted)
+    if error:
+        raise KustomizeBuildFailed(f"{path}: {error}")
+    if warnings[0]:
+        raise KustomizeBuildFailed(f"{path}: kustomize printed warnings: {warnings[0]}")
+    return objects or []
+
+
+def build_many(jobs: list[tuple[Path, bool]], workers: int | None = None) -> dict[Path, list[dict] | KustomizeBuildFailed]:
+    """Build every (path, unrestricted) job on all cores; each result is the objects or the failure."""
+    workers = workers or os.cpu_count() or 1
+    results: dict[Path, list[dict] | KustomizeBuildFailed] = {}
+    with _native_lock, _stderr_captured() as warnings, ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(lambda job: _native_build_json(*job), jobs))
+    for (path, unrestricted), (objects, _) in zip(jobs, outcomes, strict=True):
+        if objects is None or warnings[0]:
+            try:  # alone, so the error and any warning are this build's own
+                results[path] = build_objects(path, unrestricted)
+            except KustomizeBuildFailed as failure:
+                results[path] = failure
+        else:
+            results[path] = objects
+    return results
 
 
 def build(path: Path, unrestricted: bool = False) -> str:

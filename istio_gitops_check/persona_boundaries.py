@@ -19,6 +19,7 @@ own restrictions (Argo CD projects, Flux service accounts) would refuse; those h
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,53 +100,47 @@ def identity_of(owner: str) -> Identity:
     return Identity(owner.removeprefix("@"), ("system:authenticated",))
 
 
-def _included(directory: Path, spec: dict) -> tuple[list[Path], list[Path]]:
-    """(kustomization folders, files) a kustomization reads: resources/components, patches, generators."""
-    folders: list[Path] = []
-    files: list[Path] = []
-    for entry in list(spec.get("resources") or []) + list(spec.get("components") or []):
-        target = (directory / str(entry)).resolve()
-        (folders if target.is_dir() else files).append(target)
-    for patch in list(spec.get("patches") or []) + list(spec.get("patchesStrategicMerge") or []):
-        if isinstance(patch, dict) and "path" in patch:
-            files.append((directory / str(patch["path"])).resolve())
-        elif isinstance(patch, str) and "\n" not in patch:
-            files.append((directory / patch).resolve())
-    for generator in list(spec.get("configMapGenerator") or []) + list(spec.get("secretGenerator") or []):
-        for entry in list(generator.get("files") or []) + list(generator.get("envs") or []):
-            files.append((directory / str(entry).split("=", 1)[-1]).resolve())
-    return folders, files
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def influencing_files(platform: RenderedPlatform, entry_point: Path) -> dict[Path, set[Path]]:
-    """For each kustomization folder reachable from an entry point: the files on the way to it (every
-    kustomization file and patch file of its including folders, its own included)."""
-    chains: dict[Path, set[Path]] = {}
-    specs = {d.resolve(): s for d, s in platform.kustomizations.items()}
-
-    def visit(directory: Path, inherited: frozenset[Path]) -> None:
-        spec = specs.get(directory, {})
-        own = {directory / name for name in ("kustomization.yaml", "kustomization.yml", "Kustomization") if (directory / name).is_file()}
-        folders, files = _included(directory, spec)
-        here = inherited | own | {f for f in files if f.suffix in (".yaml", ".yml", ".json") and f in _patch_files(directory, spec)}
-        if directory in chains and here <= chains[directory]:
-            return
-        chains.setdefault(directory, set()).update(here)
-        for folder in folders:
-            visit(folder, frozenset(here))
-
-    visit(entry_point.resolve(), frozenset())
-    return chains
-
-
-def _patch_files(directory: Path, spec: dict) -> set[Path]:
+def _patch_files(directory: str, spec: dict) -> set[str]:
     found = set()
     for patch in list(spec.get("patches") or []) + list(spec.get("patchesStrategicMerge") or []):
         if isinstance(patch, dict) and "path" in patch:
-            found.add((directory / str(patch["path"])).resolve())
+            found.add(os.path.normpath(os.path.join(directory, str(patch["path"]))))
         elif isinstance(patch, str) and "\n" not in patch:
-            found.add((directory / patch).resolve())
+            found.add(os.path.normpath(os.path.join(directory, patch)))
     return found
+
+
+class IncludeGraph:
+    """Which kustomization folders include which, and the files in each that can change what it includes
+    (its kustomization file and its patch files). Paths are normalised strings: no filesystem calls."""
+
+    def __init__(self, platform: RenderedPlatform) -> None:
+        self.folders = {str(d): spec for d, spec in platform.kustomizations.items()}
+        self.children: dict[str, list[str]] = {}
+        self.own: dict[str, frozenset[str]] = {}
+        for directory, spec in self.folders.items():
+            entries = list(spec.get("resources") or []) + list(spec.get("components") or [])
+            targets = (os.path.normpath(os.path.join(directory, str(e))) for e in entries)
+            self.children[directory] = [t for t in targets if t in self.folders]
+            own = {os.path.join(directory, n) for n in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(directory, n))}
+            self.own[directory] = frozenset(own | _patch_files(directory, spec))
+
+    def chains(self, entry_point: str) -> dict[str, set[str]]:
+        """For each folder reachable from an entry point: the files on every way to it (its own included)."""
+        chains: dict[str, set[str]] = {}
+        stack = [(entry_point, frozenset[str]())]
+        while stack:
+            directory, inherited = stack.pop()
+            here = inherited | self.own.get(directory, frozenset())
+            known = chains.setdefault(directory, set())
+            if known and here <= known:
+                continue
+            known.update(here)
+            stack.extend((child, here) for child in self.children.get(directory, []))
+        return chains
 
 
 def trusted_owners(root: Path) -> frozenset[str]:
@@ -165,23 +160,25 @@ def boundary_problems(platform: RenderedPlatform) -> list[str]:
     allowed = lru_cache(maxsize=None)(
         lambda owner, group, resource, namespace: can(rbac, identity_of(owner), "create", group, resource, namespace))
     problems: set[str] = set()
-    root = platform.root.resolve()
+    root = str(platform.root)
+    graph = IncludeGraph(platform)
     for entry_point in platform.entry_points:
-        chains = influencing_files(platform, entry_point)
+        chains = graph.chains(str(entry_point))
+        everything = set().union(*chains.values()) if chains else set()
         for obj in platform.builds[entry_point]:
             origin = platform.origin(obj)
             if origin == ".":
                 continue
-            origin_path = (root / origin).resolve()
-            chain = set(chains.get(origin_path.parent, set())) or set().union(*chains.values())
+            origin_path = os.path.join(root, origin)
+            chain = chains.get(os.path.dirname(origin_path)) or everything
             kind = str(obj.get("kind", ""))
             meta = obj.get("metadata") or {}
             namespace = "" if kind in CLUSTER_SCOPED_KINDS else str(meta.get("namespace") or "")
             group, resource = group_of(str(obj.get("apiVersion", ""))), resource_of(kind)
             for path in sorted(chain | {origin_path}):
-                if not path.is_relative_to(root):
+                if not path.startswith(root + os.sep):
                     continue
-                relative = path.relative_to(root).as_posix()
+                relative = path[len(root) + 1:]
                 for owner in owners(relative):
                     if owner in trusted or allowed(owner, group, resource, namespace):
                         continue

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import json
+import os
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -34,6 +37,10 @@ VALUES_REF_PREFIX = "$values/"
 FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 EMULATED = "istio-gitops-template/emulated"
 ORIGIN = "config.kubernetes.io/origin"
+# The scratch copy goes to memory where Linux offers it: creating thousands of folders and files there is ~25x
+# faster than on a disk-backed /tmp (measured on the CI machine: 0.05 s against 1.3 s for 3,000 of each).
+SCRATCH = "/dev/shm"
+ORIGIN_PATH = re.compile(r"^(path|configuredIn):(.*)$", re.MULTILINE)
 # What `flux bootstrap` records as the sync URL is the bootstrap command's argument, not something the repo
 # declares; the stand-in only has to be a URL Flux accepts.
 BOOTSTRAP_URL = "ssh://git@git.example.invalid/platform.git"
@@ -68,21 +75,56 @@ class RenderedPlatform:
     wiring_problems: list[str] = field(default_factory=list)
     origins: dict[int, str] = field(default_factory=dict)
 
-    @property
+    # Derived views, computed once: load() fills builds first, and forget() drops them if builds change.
+    @cached_property
     def objects(self) -> list[dict]:
         """Every object of every build (bases and overlays both, so shared objects repeat)."""
         return [obj for objs in self.builds.values() for obj in objs]
 
-    @property
+    @cached_property
+    def unique_objects(self) -> list[dict]:
+        """Objects without exact repeats (a base and its overlays render the same object; clusters render
+        same-named objects with different content, and those are all kept). The first one seen is kept."""
+        seen: dict[str, dict] = {}
+        for obj in self.objects:
+            seen.setdefault(json.dumps(obj, sort_keys=True), obj)
+        return list(seen.values())
+
+    @cached_property
     def entry_points(self) -> list[Path]:
         """Kustomizations no other kustomization includes: what the engine actually applies."""
-        included: set[Path] = set()
+        included: set[str] = set()
         for directory, spec in self.kustomizations.items():
-            for entry in spec.get("resources", []) + spec.get("components", []):
-                target = (directory / entry).resolve()
-                if target.is_dir() or target in self.kustomizations:
+            for entry in list(spec.get("resources") or []) + list(spec.get("components") or []):
+                target = os.path.normpath(os.path.join(str(directory), str(entry)))
+                if target in self._folders or os.path.isdir(target):
                     included.add(target)
-        return [d for d in self.builds if d.resolve() not in included]
+        return [d for d in self.builds if str(d) not in included]
+
+    @cached_property
+    def _folders(self) -> frozenset[str]:
+        return frozenset(str(d) for d in self.kustomizations)
+
+    @cached_property
+    def applied_unique_objects(self) -> list[dict]:
+        """What the engines apply: the entry points' objects without exact repeats (bootstrap stand-ins included)."""
+        seen: dict[str, dict] = {}
+        for directory in self.entry_points:
+            for obj in self.builds[directory]:
+                seen.setdefault(json.dumps(obj, sort_keys=True), obj)
+        return list(seen.values())
+
+    def forget(self) -> None:
+        """Drop the derived views after builds changed."""
+        for name in ("objects", "unique_objects", "entry_points", "_folders", "applied_unique_objects"):
+            self.__dict__.pop(name, None)
+
+    def documents(self, path: Path) -> list[dict]:
+        """The mapping documents of one of the repository's files, parsed once per check."""
+        cache = self.__dict__.setdefault("_documents", {})
+        if path not in cache:
+            cache[path] = documents(path)
+        return cache[path]
 
     @property
     def applied_objects(self) -> list[dict]:
@@ -272,10 +314,9 @@ def substitute(rendered: str, variables: dict) -> str:
     return SUBSTITUTION.sub(replace, rendered)
 
 
-def engine_workdir(root: Path, workdir: Path) -> str:
-    """Copy the repo to `workdir` and add what the engine adds before building; returns the engine."""
+def prepare_engine_workdir(root: Path, workdir: Path) -> str:
+    """Add to the copy in `workdir` what the engine adds before building; returns the engine."""
     engine = gitops_engine(root)
-    shutil.copytree(root, workdir, ignore=shutil.ignore_patterns(".git"))
     if engine == "flux":
         branch = str(mapping(root / ".copier-answers.yml").get("git_branch", "main"))
         for cluster_dir in sorted((workdir / "clusters").iterdir()) if (workdir / "clusters").is_dir() else []:
@@ -289,12 +330,15 @@ def engine_workdir(root: Path, workdir: Path) -> str:
     return engine
 
 
-def record_origins(workdir: Path) -> None:
+def record_origins(folders: list[Path]) -> None:
     """Ask kustomize to annotate every object with the file it came from (`buildMetadata: [originAnnotations]`),
     so each problem can name a file; load() takes the annotation off again."""
-    for directory in kustomize_render.find_kustomizations(workdir):
+    for directory in folders:
         path = next(directory / n for n in kustomize_render.KUSTOMIZATION_FILES if (directory / n).is_file())
         text = path.read_text()
+        if "buildMetadata" not in text:
+            path.write_text(text.rstrip("\n") + "\nbuildMetadata: [originAnnotations]\n")
+            continue
         spec = mapping(path)
         if not spec and text.strip():
             continue  # does not parse: the build reports it
@@ -308,18 +352,18 @@ def record_origins(workdir: Path) -> None:
 def take_origins(objects: list[dict], built: Path, workdir: Path) -> dict[int, str]:
     """Remove the origin annotations from a build's objects; returns id(object) -> repository-relative file."""
     origins: dict[int, str] = {}
+    base = str(workdir.resolve())
     for obj in objects:
         annotations = obj.get("metadata", {}).get("annotations")
         if not isinstance(annotations, dict) or ORIGIN not in annotations:
             continue
-        origin = parse(annotations.pop(ORIGIN)) or {}
+        found = ORIGIN_PATH.search(str(annotations.pop(ORIGIN)))
         if not annotations:
             del obj["metadata"]["annotations"]
-        relative = origin.get("path") or origin.get("configuredIn")
-        if relative:
-            file = (built / relative).resolve()
-            if file.is_relative_to(workdir.resolve()):
-                origins[id(obj)] = file.relative_to(workdir.resolve()).as_posix()
+        if found:
+            file = os.path.normpath(os.path.join(str(built), found.group(2).strip().strip("'\"")))
+            if file.startswith(base + os.sep):
+                origins[id(obj)] = file[len(base) + 1:]
     return origins
 
 
@@ -347,7 +391,7 @@ def _glob_match(relative: str, pattern: str) -> bool:
     return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted))
 
 
-def directory_manifests(directory: Path, recurse: bool, include: str | None) -> list[tuple[Path, dict]]:
+def directory_manifests(directory: Path, recurse: bool, include: str | None, read=documents) -> list[tuple[Path, dict]]:
     """What an Argo CD directory source applies: YAML manifests, optionally recursive and filtered, with their file."""
     files = sorted(directory.rglob("*") if recurse else directory.iterdir())
     found: list[tuple[Path, dict]] = []
@@ -357,7 +401,7 @@ def directory_manifests(directory: Path, recurse: bool, include: str | None) -> 
             continue
         if include and not any(_glob_match(relative, p) for p in include.strip("{}").split(",")):
             continue
-        found += [(file, d) for d in documents(file)]
+        found += [(file, d) for d in read(file)]
     return found
 
 
@@ -366,7 +410,7 @@ def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
     done: set[Path] = set()
     while True:
         pending = []
-        for app in (o for o in platform.objects if o.get("kind") == "Application"):
+        for app in (o for objs in list(platform.builds.values()) for o in objs if o.get("kind") == "Application"):
             spec = app.get("spec", {})
             for source in _sources(spec):
                 if "path" not in source or "chart" in source:
@@ -382,24 +426,38 @@ def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
             return
         for directory, recurse, include in pending:
             done.add(directory)
-            manifests = directory_manifests(directory, recurse, include)
+            manifests = directory_manifests(directory, recurse, include, platform.documents)
             platform.builds[directory] = [obj for _, obj in manifests]
             platform.origins.update((id(obj), platform.relative(file)) for file, obj in manifests)
             platform.kustomizations[directory] = {}
+            platform.forget()
 
 
-def load(root: Path) -> RenderedPlatform:
-    """Build every kustomization under `root` as its engine would and collect the Helm releases."""
+def copy_repository(root: Path, files: list[Path], workdir: Path) -> None:
+    """The repository's own files (not what git ignores, such as caches) in a scratch folder."""
+    relative = [str(path.relative_to(root)) for path in files]
+    for folder in sorted({os.path.dirname(r) for r in relative}):
+        os.makedirs(os.path.join(workdir, folder), exist_ok=True)
+    for path, name in zip(files, relative, strict=True):
+        shutil.copyfile(path, os.path.join(workdir, name))
+
+
+def load(root: Path, files: list[Path] | None = None) -> RenderedPlatform:
+    """Build every kustomization of the repository as its engine would and collect the Helm releases.
+
+    `files`: the repository's files (repository_checks.repository_files), listed again when not given."""
+    from istio_gitops_check.repository_checks import repository_files
+
     root = root.resolve()
-    files = sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
-    with tempfile.TemporaryDirectory() as scratch:
+    files = files if files is not None else repository_files(root)
+    with tempfile.TemporaryDirectory(dir=SCRATCH if os.access(SCRATCH, os.W_OK) else None) as scratch:
         workdir = Path(scratch) / "repo"
-        engine = engine_workdir(root, workdir)
-        kustomizations = {root / d.relative_to(workdir): mapping(d / "kustomization.yaml")
-                          for d in kustomize_render.find_kustomizations(workdir)}
-        record_origins(workdir)
-        rendered: dict[Path, str] = {}
-        errors: dict[Path, str] = {}
+        copy_repository(root, files, workdir)
+        engine = prepare_engine_workdir(root, workdir)
+        folders = kustomize_render.find_kustomizations(workdir)
+        kustomizations = {root / d.relative_to(workdir): mapping(d / "kustomization.yaml") for d in folders}
+        record_origins(folders)
+        jobs: list[tuple[Path, bool]] = []
         wiring: list[str] = []
         for real, spec in kustomizations.items():
             directory = workdir / real.relative_to(root)
@@ -407,27 +465,29 @@ def load(root: Path) -> RenderedPlatform:
             if flux_wiring:
                 wiring += [f"{real.relative_to(root) / 'kustomization.yaml'}: reads {p} outside the repository"
                            for p in paths_escaping(directory, spec, workdir)]
-            try:
-                rendered[real] = kustomize_render.build(directory, unrestricted=flux_wiring)
-            except kustomize_render.KustomizeBuildFailed as error:
-                message = str(error).replace(f"{directory}: ", "", 1).replace(str(workdir) + "/", "").replace(str(workdir), ".")
-                errors[real] = f"{real.relative_to(root) / 'kustomization.yaml'}: {message}"
+            jobs.append((directory, flux_wiring))
+        outcomes = kustomize_render.build_many(jobs)
         builds: dict[Path, list[dict]] = {}
+        errors: dict[Path, str] = {}
         origins: dict[int, str] = {}
-
-        def keep(directory: Path, text: str) -> None:
-            objects = kustomize_render.objects(text)
-            origins.update(take_origins(objects, workdir / directory.relative_to(root), workdir))
-            builds[directory] = objects
-
-        for directory, text in rendered.items():
-            keep(directory, text)
+        for directory, outcome in outcomes.items():
+            real = root / directory.relative_to(workdir)
+            if isinstance(outcome, kustomize_render.KustomizeBuildFailed):
+                message = str(outcome).replace(f"{directory}: ", "", 1).replace(str(workdir) + "/", "").replace(str(workdir), ".")
+                errors[real] = f"{real.relative_to(root) / 'kustomization.yaml'}: {message}"
+                continue
+            origins.update(take_origins(outcome, directory, workdir))
+            builds[real] = outcome
         for flux_kustomization in (o for objs in list(builds.values()) for o in objs if o.get("kind") == "Kustomization"
                                    and str(o.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")):
             variables = flux_kustomization.get("spec", {}).get("postBuild", {}).get("substitute")
             target = (root / flux_kustomization.get("spec", {}).get("path", "")).resolve()
-            if variables and target in rendered:
-                keep(target, substitute(rendered[target], variables))
+            if variables and target in builds:
+                directory = workdir / target.relative_to(root)
+                rendered = kustomize_render.build(directory, unrestricted=builds_unrestricted(engine, target.relative_to(root)))
+                objects = kustomize_render.objects(substitute(rendered, variables))
+                origins.update(take_origins(objects, directory, workdir))
+                builds[target] = objects
     platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring, origins=origins)
     add_argocd_directory_sources(platform)
     argo, argo_problems = argocd_helm_releases(platform)

@@ -7,11 +7,21 @@ These are the fast part of the check (pre-commit runs them on every commit).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from yamllint import __version__ as yamllint_version
 from yamllint import linter
-from yamllint.config import YamlLintConfig
+from yamllint.config import YamlLintConfig, YamlLintConfigError
+
+from istio_gitops_check import check_cache
 
 from istio_gitops_check.yaml_documents import mapping
 
@@ -21,7 +31,12 @@ ANSWERS = ".copier-answers.yml"
 
 
 def repository_files(root: Path) -> list[Path]:
-    """Every file of the working tree except git's own."""
+    """The files of the repository as it is on disk: tracked and untracked, but not what .gitignore excludes
+    (the checker's own cache in CI, rendered charts). Outside a git work tree: every file but .git's."""
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=False)
+    if listed.returncode == 0 and (root / ".git").exists():
+        return sorted(p for p in (root / name for name in set(listed.stdout.split("\0")) if name) if p.is_file())
     return sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
 
 
@@ -45,22 +60,74 @@ def conflict_markers(root: Path, files: list[Path]) -> list[str]:
     return problems
 
 
+LINT_IN_PARALLEL_FROM = 200  # distinct texts; below that, starting worker processes costs more than it saves
+
+
+def lint_texts(config_text: str, texts: list[str]) -> list[list[list[Any]]]:
+    """yamllint each text: [line, column, description, rule] per problem."""
+    config = YamlLintConfig(config_text)
+    return [[[p.line, p.column, p.desc, p.rule] for p in linter.run(text, config)] for text in texts]
+
+
+def _lint_all(config_text: str, texts: list[str]) -> list[list[list[Any]]]:
+    """lint_texts spread over one `python -m istio_gitops_check.yamllint_worker` per core (plain subprocesses:
+    multiprocessing would re-import the caller's main module)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(texts) < LINT_IN_PARALLEL_FROM or workers < 2:
+        return lint_texts(config_text, texts)
+    chunks = [texts[i::workers] for i in range(workers)]
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    running = [subprocess.Popen([sys.executable, "-m", "istio_gitops_check.yamllint_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=env) for _ in chunks]
+
+    def exchange(process: subprocess.Popen, chunk: list[str]) -> list[list[list[Any]]]:
+        output, _ = process.communicate(json.dumps({"config": config_text, "texts": chunk}))
+        if process.returncode != 0:
+            raise RuntimeError(f"yamllint worker failed with exit status {process.returncode}")
+        return json.loads(output)
+
+    with ThreadPoolExecutor(len(running)) as pool:
+        parts = list(pool.map(exchange, running, chunks))
+    results: list[list[list[Any]]] = [[] for _ in texts]
+    for worker, part in enumerate(parts):
+        for offset, found in enumerate(part):
+            results[worker + offset * workers] = found
+    return results
+
+
 def lint_yaml(root: Path, files: list[Path]) -> list[str]:
-    """yamllint every YAML file with the config the platform repo ships (its defaults if it has none)."""
+    """yamllint every YAML file with the config the platform repo ships (its defaults if it has none).
+
+    Generated repos repeat the same text per cluster and team, and most files do not change between two
+    checks: each distinct text is linted once, results are kept in the cache by content, and what is left is
+    spread over the cores."""
     config_file = root / ".yamllint.yaml"
-    config = YamlLintConfig(file=str(config_file)) if config_file.is_file() else YamlLintConfig("extends: default")
-    problems = []
+    config_text = config_file.read_text() if config_file.is_file() else "extends: default"
+    try:
+        config = YamlLintConfig(config_text)
+    except YamlLintConfigError as error:
+        return [f".yamllint.yaml: not a valid yamllint configuration: {error}"]
+    problems: list[str] = []
+    texts: dict[str, list[str]] = {}
     for path in files:
         relative = path.relative_to(root).as_posix()
         if path.suffix not in (".yaml", ".yml") or config.is_file_ignored(relative):
             continue
         try:
-            text = path.read_text()
+            texts.setdefault(path.read_text(), []).append(relative)
         except UnicodeDecodeError:
             problems.append(f"{relative}: not UTF-8 text")
-            continue
-        for problem in linter.run(text, config, relative):
-            problems.append(f"{relative}:{problem.line}:{problem.column}: {problem.desc} ({problem.rule})")
+    store = f"yamllint-{hashlib.sha256(f'{yamllint_version}|{config_text}'.encode()).hexdigest()[:16]}"
+    known = check_cache.load_results(store)
+    digests = {text: hashlib.sha256(text.encode()).hexdigest() for text in texts}
+    missing = [text for text in texts if digests[text] not in known]
+    if missing:
+        known.update(zip((digests[t] for t in missing), _lint_all(config_text, missing), strict=True))
+        check_cache.store_results(store, {digests[t]: known[digests[t]] for t in texts})
+    for text, paths in texts.items():
+        for relative in paths:
+            problems += [f"{relative}:{line}:{column}: {desc} ({rule})" for line, column, desc, rule in known[digests[text]]]
     return problems
 
 

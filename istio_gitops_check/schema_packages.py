@@ -2,19 +2,19 @@
 installed once per lock file into a cache folder outside the repository being checked.
 
 The package ships package.json, package-lock.json and validate-crds.mjs (schemas/); `npm ci` runs in
-`<cache>/schemas-<sha of the lock files>/`, so an installed checker never writes into site-packages and two
-checker versions with different pins never share node_modules. The cache is `$ISTIO_GITOPS_CHECK_CACHE`, else
-`$XDG_CACHE_HOME/istio-gitops-check`, else `~/.cache/istio-gitops-check`; CI caches that folder.
+`<cache>/schemas-<sha of the lock files>/` (check_cache.py), so an installed checker never writes into
+site-packages and two checker versions with different pins never share node_modules.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Final
+
+from istio_gitops_check.check_cache import cache_root
 
 PACKAGED: Final = Path(__file__).resolve().parent / "schemas"
 LOCK_FILES: Final = ("package.json", "package-lock.json")
@@ -24,14 +24,6 @@ STAMP: Final = ".installed"
 
 class SchemaPackagesError(RuntimeError):
     """npm is missing or `npm ci` failed: the custom resources cannot be validated."""
-
-
-def cache_root() -> Path:
-    configured = os.environ.get("ISTIO_GITOPS_CHECK_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "istio-gitops-check"
 
 
 def lock_digest() -> str:

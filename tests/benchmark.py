@@ -1,15 +1,20 @@
 """Wall times of the operations users wait for, as ratios to a baseline measured in the same run.
 
-    .venv/bin/python tests/benchmark.py [--repeat N]
+    .venv/bin/python tests/benchmark.py [--repeat N] [--teams N] [--large CLUSTERSxTEAMS ...]
 
 Baseline: `copier copy` of the defaults. Measured: copy of a three-cluster repo, the platform check,
 and each step of the canary upgrade (docs/upgrade-istio.md) for both engines. Medians of N runs.
+`--large 10x25 --large 20x50` also generates repos with that many clusters and onboarded teams and times the
+platform check on them cold (empty cache: every YAML file linted) and warm (the cache CI and pre-commit keep),
+per kustomization too, which shows whether the check's cost grows linearly.
 Timings are printed, never asserted: the machine decides absolute numbers, the ratios show shape.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,10 +78,41 @@ def crowded_repo_times(template: Path, workdir: Path, teams: int) -> dict[str, f
     }
 
 
+def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> Path:
+    """A platform with `clusters` clusters on two networks, all gateways, and `teams` teams on every cluster."""
+    from copier import run_copy
+
+    answers = {"gateways_enabled": ["ingress", "egress", "eastwest"],
+               "clusters": [{"name": f"c{i}", "network": f"n{i % 2}"} for i in range(clusters)]}
+    copy_platform(template, destination, answers)
+    for index in range(teams):
+        run_copy(str(template), destination, data={"scope": "team", "team_name": f"team-{index}"}, defaults=True,
+                 unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)
+    return destination
+
+
+def large_repo_times(template: Path, workdir: Path, shape: str) -> dict[str, float]:
+    clusters, teams = (int(n) for n in shape.lower().split("x"))
+    project = large_repo(template, workdir / f"large-{shape}", clusters, teams)
+    count = len(kustomize_render.find_kustomizations(project))
+    cache = workdir / f"cache-{shape}"
+    os.environ["ISTIO_GITOPS_CHECK_CACHE"] = str(cache)
+    shared = Path(__file__).resolve().parent.parent / ".check-cache"
+    for schemas in shared.glob("schemas-*"):  # the npm install is not what is measured
+        shutil.copytree(schemas, cache / schemas.name, symlinks=True)
+    cold = timed(lambda: check(project))
+    warm = timed(lambda: check(project))
+    label = f"{clusters} clusters x {teams} teams, {count} kustomizations"
+    return {f"check cold, {label}": cold, f"check warm, {label}": warm,
+            f"check warm per 1000 kustomizations ({shape})": warm / count * 1000}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--teams", type=int, default=0, help="also onboard a team into a repo that already has this many")
+    parser.add_argument("--large", action="append", default=[], metavar="CLUSTERSxTEAMS",
+                        help="also time the check on a generated repo of that size (repeatable)")
     args = parser.parse_args(argv)
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -94,11 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.teams:
             for name, seconds in crowded_repo_times(template, root, args.teams).items():
                 results.setdefault(name, []).append(seconds)
+        for shape in args.large:
+            for name, seconds in large_repo_times(template, root, shape).items():
+                results.setdefault(name, []).append(seconds)
     baseline = statistics.median(results["copy defaults (baseline)"])
-    print(f"{'operation':<46} {'median s':>9} {'x baseline':>11}")
+    width = max(46, *(len(name) for name in results))
+    print(f"{'operation':<{width}} {'median s':>9} {'x baseline':>11}")
     for name, values in results.items():
         median = statistics.median(values)
-        print(f"{name:<46} {median:>9.2f} {median / baseline:>11.1f}")
+        print(f"{name:<{width}} {median:>9.2f} {median / baseline:>11.1f}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """One entry point for a fresh machine (Python >= 3.11, git, npm): set up, then act.
 
     python3 tests/run.py example [DIR]   generate a platform repo with the defaults and validate it
-    python3 tests/run.py test [ARGS]     run the whole test suite (ARGS go to pytest)
+    python3 tests/run.py test [ARGS]     run the whole test suite on every core (ARGS go to pytest)
 
 Setup is idempotent: a virtualenv in .venv with tests/requirements.txt, and the checker's schema
 packages (istio_gitops_check/schemas) in .check-cache/, each redone only when its lock file changes.
@@ -87,7 +87,9 @@ def main(argv: list[str]) -> int:
     ensure_schema_packages()
     if argv[0] == "example":
         return generate_example(Path(argv[1]) if len(argv) > 1 else REPO / "example-platform")
-    return subprocess.call([str(VENV_PYTHON), "-m", "pytest", "-q", *argv[1:]])
+    # Both cores (pytest-xdist); pass your own -n to change that, e.g. `-n 0` to debug in one process.
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in argv[1:]) else ["-n", "auto"]
+    return subprocess.call([str(VENV_PYTHON), "-m", "pytest", "-q", *parallel, *argv[1:]])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from istio_gitops_check import kustomize_render, rendered_platform
+from istio_gitops_check import kustomize_render, rendered_platform, repository_checks
 from istio_gitops_check.platform_check import check, summary
 
 THREE_CLUSTERS = [
@@ -132,10 +132,16 @@ def test_outbound_policy_reaches_istiod(render) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_pykustomize_matches_kubectl_kustomize(render, engine: str, tmp_path) -> None:
+    """The in-process builds the check uses (JSON, threaded) give what kubectl's kustomize gives."""
     root = tmp_path / "repo"
-    assert rendered_platform.engine_workdir(render({**MATRIX["split-eastwest-three-clusters"], "gitops_engine": engine}), root) == engine
+    source = render({**MATRIX["split-eastwest-three-clusters"], "gitops_engine": engine})
+    rendered_platform.copy_repository(source, repository_checks.repository_files(source), root)
+    assert rendered_platform.prepare_engine_workdir(source, root) == engine
     directories = kustomize_render.find_kustomizations(root)
     assert len(directories) > 20
-    for directory in directories:
-        unrestricted = rendered_platform.builds_unrestricted(engine, directory.relative_to(root))
-        assert kustomize_render.build(directory, unrestricted) == kustomize_render.kubectl_build(directory, unrestricted), directory
+    jobs = [(d, rendered_platform.builds_unrestricted(engine, d.relative_to(root))) for d in directories]
+    threaded = kustomize_render.build_many(jobs)
+    for directory, unrestricted in jobs:
+        reference = kustomize_render.kubectl_build(directory, unrestricted)
+        assert kustomize_render.build(directory, unrestricted) == reference, directory
+        assert threaded[directory] == kustomize_render.objects(reference), directory

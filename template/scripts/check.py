@@ -67,7 +67,8 @@ def requirement() -> str:
     configured = os.environ.get("ISTIO_GITOPS_CHECK_SOURCE")
     if configured:
         return configured
-    return f"istio-gitops-check @ git+{git_url(answer('_src_path'))}@{git_ref(answer('_commit'))}"
+    # A plain VCS URL: older pips refuse `name @ git+file:///...@ref` as a requirement.
+    return f"git+{git_url(answer('_src_path'))}@{git_ref(answer('_commit'))}"
 
 
 def cache_root() -> Path:
