@@ -157,6 +157,27 @@ def default_sidecar_limits_egress(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def gateway_hosts_namespace_scoped(platform: RenderedPlatform) -> list[str]:
+    """Every Gateway host carries the `./` (or its own namespace's) prefix: a bare host, or `*/host`, lets a
+    VirtualService in any namespace bind to the Gateway and merge routes into other teams' traffic.
+    AUTO_PASSTHROUGH servers (the east-west gateway) route by SNI to services directly; no VirtualService binds
+    there, and Istio's multi-network setup writes their hosts as `*.local`."""
+    problems = []
+    for obj in platform.unique_objects:
+        if obj.get("kind") != "Gateway" or not str(obj.get("apiVersion", "")).startswith("networking.istio.io/"):
+            continue
+        namespace = obj.get("metadata", {}).get("namespace")
+        for server in obj.get("spec", {}).get("servers", []) or []:
+            if (server.get("tls") or {}).get("mode") == "AUTO_PASSTHROUGH":
+                continue
+            for host in server.get("hosts", []) or []:
+                scope, _, _ = str(host).rpartition("/")
+                if scope not in (".", namespace):
+                    problems.append(f"{platform.describe(obj)}: host {host!r} accepts VirtualServices from "
+                                    f"{'every namespace' if scope in ('', '*') else scope}; write it as './{str(host).rpartition('/')[2]}'")
+    return problems
+
+
 def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
     """Gateway deployments and Gateway resources stay out of istio-system (and away from istiod's secrets)."""
     problems = [
@@ -582,6 +603,7 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "STRICT mTLS by default": strict_mtls_by_default,
     "default Sidecar limits egress": default_sidecar_limits_egress,
     "gateways outside istio-system": gateways_outside_istio_system,
+    "Gateway hosts namespace-scoped": gateway_hosts_namespace_scoped,
     "no key material": no_key_material,
     "files carry the header": files_carry_header,
     "no orphan manifests": no_orphan_manifests,

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import yaml
 from yamllint import __version__ as yamllint_version
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
@@ -61,12 +62,35 @@ def conflict_markers(root: Path, files: list[Path]) -> list[str]:
 
 
 LINT_IN_PARALLEL_FROM = 200  # distinct texts; below that, starting worker processes costs more than it saves
+LINT_RESULTS_FORMAT = 3  # bump when what lint_texts returns changes: cached results of another format are never used
+
+
+DISABLE_FILE = re.compile(r"^#\s*yamllint disable-file\s*$")
+C_PARSER = getattr(yaml, "CBaseLoader", None)
+
+
+def lint_text(text: str, config: YamlLintConfig) -> list[list[Any]]:
+    """yamllint one text: [line, column, description, rule] per problem.
+
+    yamllint parses every file a second time with PyYAML's pure-Python parser only to find a syntax error
+    (about a third of its time). libyaml's parser is checked first: when it parses the text, only the cosmetic
+    rules run; when it does not, yamllint runs in full, so its syntax error and position are reported as ever."""
+    first_line = text.split("\n", 1)[0]
+    if C_PARSER is not None and not DISABLE_FILE.match(first_line):
+        try:
+            for _ in yaml.parse(text, Loader=C_PARSER):
+                pass
+        except yaml.YAMLError:
+            pass
+        else:
+            return [[p.line, p.column, p.desc, p.rule or "syntax"] for p in linter.get_cosmetic_problems(text, config, None)]
+    return [[p.line, p.column, p.desc, p.rule or "syntax"] for p in linter.run(text, config)]
 
 
 def lint_texts(config_text: str, texts: list[str]) -> list[list[list[Any]]]:
-    """yamllint each text: [line, column, description, rule] per problem."""
+    """lint_text for each text."""
     config = YamlLintConfig(config_text)
-    return [[[p.line, p.column, p.desc, p.rule] for p in linter.run(text, config)] for text in texts]
+    return [lint_text(text, config) for text in texts]
 
 
 def _lint_all(config_text: str, texts: list[str]) -> list[list[list[Any]]]:
@@ -118,7 +142,7 @@ def lint_yaml(root: Path, files: list[Path]) -> list[str]:
             texts.setdefault(path.read_text(), []).append(relative)
         except UnicodeDecodeError:
             problems.append(f"{relative}: not UTF-8 text")
-    store = f"yamllint-{hashlib.sha256(f'{yamllint_version}|{config_text}'.encode()).hexdigest()[:16]}"
+    store = f"yamllint-{hashlib.sha256(f'{LINT_RESULTS_FORMAT}|{yamllint_version}|{config_text}'.encode()).hexdigest()[:16]}"
     known = check_cache.load_results(store)
     digests = {text: hashlib.sha256(text.encode()).hexdigest() for text in texts}
     missing = [text for text in texts if digests[text] not in known]

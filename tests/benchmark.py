@@ -29,6 +29,7 @@ from copier._types import VcsRef  # noqa: E402
 
 from tests.conftest import copy_platform, git, init_repo, snapshot_template  # noqa: E402
 from tests.test_canary_upgrade import START, STEPS  # noqa: E402
+from istio_gitops_check import kustomize_render  # noqa: E402
 from istio_gitops_check.platform_check import check  # noqa: E402
 
 THREE_CLUSTERS = {

@@ -162,3 +162,28 @@ def test_codeowners_last_match_wins(tmp_path: Path) -> None:
 def test_cli_usage_error_for_a_missing_folder(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         cli.main(["check", str(tmp_path / "nowhere")])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n",
+        "a: 1\n  b: 2\n",            # syntax error: yamllint's own message and position
+        "x: [1, 2\n",               # syntax error at the end
+        "k: v   \n",                # trailing spaces
+        "a:\n- b\n",                # indentation
+        "on: yes\nkey: no\n",       # truthy values
+        "# yamllint disable-file\nbad:  \n",
+        "a: 1\na: 2\n",             # duplicate key
+        "---\nlong: " + "x" * 200 + "\n",
+    ],
+)
+def test_lint_shortcut_reports_what_yamllint_reports(text: str) -> None:
+    """lint_text skips yamllint's second, pure-Python parse when libyaml parses the text; the result must be
+    exactly what yamllint reports."""
+    from yamllint import linter
+    from yamllint.config import YamlLintConfig
+
+    config = YamlLintConfig("extends: default\nrules:\n  line-length:\n    max: 140\n")
+    expected = [[p.line, p.column, p.desc, p.rule or "syntax"] for p in linter.run(text, config)]
+    assert repository_checks.lint_text(text, config) == expected

@@ -66,6 +66,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "mesh/base/istio-config/sidecar-default.yaml", '"./*"', '"*/*"'),
         "imports everything",
     ),
+    "Gateway hosts namespace-scoped": (
+        lambda r: replace(r / "gateways/base/istio-egress/egress-gateway.yaml", '"./api.github.com"', '"api.github.com"'),
+        "host 'api.github.com' accepts VirtualServices from every namespace",
+    ),
     "gateways outside istio-system": (
         lambda r: replace(r / "clusters/cluster-1/gateways.yaml", "namespace: istio-ingress\n  sources", "namespace: istio-system\n  sources"),
         "gateway release istio-ingressgateway must not run in istio-system",
