@@ -19,7 +19,9 @@ Deterministic and idempotent: the same JSON always writes the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from team_checks import platform_snapshot  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from manifest_files import kustomization, manifest, write_files  # noqa: E402
 
+EGRESS_ANNOTATION_PREFIX = "egress.istio-gitops-template/"
 CODEOWNERS_BEGIN = "# BEGIN teams (one line per team, kept sorted by team onboarding)"
 CODEOWNERS_END = "# END teams"
 MESH_WIDE_ISTIO_KINDS = (
@@ -62,11 +65,22 @@ def _platform(platform: dict) -> dict:
     }
 
 
+def egress_annotation(host: str) -> str:
+    """The namespace annotation declaring one egress host: a valid annotation name (63 characters at most, a
+    digest keeps long or wildcard hosts distinct)."""
+    name = re.sub(r"[^a-z0-9-]+", "-", host_slug(host)).strip("-")
+    if len(name) > 63 or name != host_slug(host):
+        name = f"{name[:54].strip('-')}-{hashlib.sha256(host.encode()).hexdigest()[:8]}"
+    return EGRESS_ANNOTATION_PREFIX + name
+
+
 def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str]:
     base = f"teams/{team['name']}/base/{namespace}"
     labels = {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team["name"]}
     egress_ns = gateway_namespace("egress", platform["gateway_layout"])
     hosts = ["./*", "istio-system/*"] + [f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])]
+    # What the admission policy team-sidecars-keep-declared-egress lets this namespace's Sidecars import.
+    declared_egress = {egress_annotation(host): f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])}
     policies = [
         {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
          "metadata": {"name": "default-deny", "namespace": namespace}, "spec": {}},
@@ -85,7 +99,8 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
             ["namespace.yaml", "rbac.yaml", "sidecar.yaml", "authorization-policies.yaml"]),
         f"{base}/namespace/namespace.yaml": manifest({
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {**labels, "istio.io/rev": team["revision_tag"]}}}),
+            "metadata": {"name": namespace, "labels": {**labels, "istio.io/rev": team["revision_tag"]},
+                         **({"annotations": declared_egress} if declared_egress else {})}}),
         f"{base}/namespace/rbac.yaml": manifest(
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
              "metadata": {"name": "team-owners", "namespace": namespace}, "rules": rbac_rules(service_owner_kinds())},

@@ -17,11 +17,14 @@ def _run(expression: str, activation: dict[str, Any]) -> Any:
     return environment.program(environment.compile(expression)).evaluate(activation)
 
 
-def denials(policy: dict, obj: dict | None, old: dict | None = None, username: str = "someone", groups: tuple[str, ...] = ()) -> list[str]:
-    """Messages of the validations that deny this request ([] means admitted)."""
+def denials(policy: dict, obj: dict | None, old: dict | None = None, username: str = "someone", groups: tuple[str, ...] = (),
+            namespace: dict | None = None) -> list[str]:
+    """Messages of the validations that deny this request ([] means admitted). `namespace`: the Namespace object
+    of the request's namespace (`namespaceObject`)."""
     activation: dict[str, Any] = {
         "object": celpy.json_to_cel(obj),
         "oldObject": celpy.json_to_cel(old),
+        "namespaceObject": celpy.json_to_cel(namespace),
         "request": celpy.json_to_cel({"userInfo": {"username": username, "groups": list(groups)},
                                       "operation": "CREATE" if old is None else "UPDATE"}),
     }
@@ -42,3 +45,29 @@ def _cel_map(values: dict[str, Any]) -> Any:
 def _is_true(result: Any) -> bool:
     """Only a boolean true admits; an error or any other value denies, as in the API server."""
     return isinstance(result, celpy.celtypes.BoolType) and bool(result)
+
+
+def selected(selector: dict | None, labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions) against a set of labels; none selects all."""
+    if not selector:
+        return True
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def binding_applies(binding: dict, namespace: dict) -> bool:
+    """Whether a ValidatingAdmissionPolicyBinding's matchResources selects requests in this namespace (the API
+    server adds the label kubernetes.io/metadata.name to every Namespace)."""
+    labels = {**(namespace.get("metadata", {}).get("labels") or {}), "kubernetes.io/metadata.name": namespace["metadata"]["name"]}
+    return selected((binding.get("spec", {}).get("matchResources") or {}).get("namespaceSelector"), labels)

@@ -10,6 +10,8 @@ import json
 import re
 from collections.abc import Callable
 
+import yaml
+
 from istio_gitops_check import cross_cluster
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
@@ -202,6 +204,26 @@ def no_key_material(platform: RenderedPlatform) -> list[str]:
             problems.append(f"{platform.relative(path)}: contains PEM key, certificate or token material")
         if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
             problems.append(f"{platform.relative(path)}: declares a Secret")
+    return problems
+
+
+def no_yaml_anchors(platform: RenderedPlatform) -> list[str]:
+    """YAML reads as people write it: no anchors and aliases (&id001/*id001), which hide what a field holds and
+    which kustomize, Argo CD and Flux expand differently from what a reviewer sees."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    problems = []
+    for path in platform.files:
+        if path.suffix not in (".yaml", ".yml"):
+            continue
+        try:
+            events = list(yaml.parse(path.read_text(), Loader=loader))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue  # yamllint reports it
+        for event in events:
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                problems.append(f"{platform.relative(path)}:{event.start_mark.line + 1}: YAML anchor or alias "
+                                f"{getattr(event, 'anchor', '')!r}; write the value out")
+                break
     return problems
 
 
@@ -606,6 +628,7 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "Gateway hosts namespace-scoped": gateway_hosts_namespace_scoped,
     "no key material": no_key_material,
     "files carry the header": files_carry_header,
+    "no YAML anchors": no_yaml_anchors,
     "no orphan manifests": no_orphan_manifests,
     "Argo CD projects confine applications": argocd_projects_confine_applications,
     "Argo CD sync order": argocd_sync_order,

@@ -78,6 +78,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
         "mesh/ca.pem: contains PEM key, certificate or token material",
     ),
+    "no YAML anchors": (
+        lambda r: replace(r / ISTIOD_VALUES, "meshConfig:\n", "meshConfig: &mesh\n"),
+        "YAML anchor or alias 'mesh'",
+    ),
     "files carry the header": (lambda r: replace(r / ISTIOD_VALUES, HEADER, ""), f"{ISTIOD_VALUES}: first line"),
     "no orphan manifests": (
         lambda r: (r / INGRESS / "stray.yaml").write_text(HEADER + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n"),

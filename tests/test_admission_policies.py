@@ -1,0 +1,155 @@
+"""The admission policies for what RBAC cannot express, evaluated on admission requests as the API server
+would (CEL through cel-python; the binding's namespace selector with Kubernetes' label-selector rules).
+
+Each rule: the requests a persona makes in normal work are admitted, and the attempts to exceed its rights
+that used to get through (issue 10) are denied, on the objects a real repo renders for both engines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from istio_gitops_check import rendered_platform
+from istio_gitops_check.admission_cel import binding_applies, denials
+from tests.conftest import copy_platform, init_repo
+from tests.test_team_onboarding import onboard
+
+TEAM = "payments"
+
+
+@pytest.fixture(scope="module", params=["argocd", "flux"])
+def platform(request, template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory):
+    project = copy_platform(template_snapshot, tmp_path_factory.mktemp("admission") / "repo",
+                            {"gitops_engine": request.param, "egress_allowed_hosts": ["api.github.com", "pypi.org"]})
+    init_repo(project, "platform")
+    onboard(template_snapshot, project, TEAM, team_egress_hosts=["api.github.com"])
+    return rendered_platform.load(project)
+
+
+def _named(platform, kind: str, name: str) -> dict:
+    return next(o for o in platform.unique_objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def _team_namespace(platform) -> dict:
+    return _named(platform, "Namespace", TEAM)
+
+
+def _applies(platform, policy: str, namespace: dict) -> bool:
+    return binding_applies(_named(platform, "ValidatingAdmissionPolicyBinding", policy), namespace)
+
+
+def pod(labels: dict | None = None, annotations: dict | None = None, host_network: bool | None = None) -> dict:
+    meta: dict = {"name": "api", "namespace": TEAM}
+    if labels is not None:
+        meta["labels"] = labels
+    if annotations is not None:
+        meta["annotations"] = annotations
+    spec: dict = {"containers": [{"name": "api", "image": "registry.example/api:1"}]}
+    if host_network is not None:
+        spec["hostNetwork"] = host_network
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def test_team_pods_stay_in_the_mesh(platform) -> None:
+    policy = _named(platform, "ValidatingAdmissionPolicy", "team-pods-stay-in-the-mesh")
+    assert _applies(platform, "team-pods-stay-in-the-mesh", _team_namespace(platform))
+    assert not _applies(platform, "team-pods-stay-in-the-mesh", _named(platform, "Namespace", "istio-ingress"))
+    admitted = [pod(), pod(labels={"app": "api", "sidecar.istio.io/inject": "true"}),
+                pod(annotations={"proxy.istio.io/config": "{}", "prometheus.io/scrape": "true"}), pod(host_network=False)]
+    for request in admitted:
+        assert denials(policy, request) == [], request
+    denied = {
+        "label inject=false": pod(labels={"sidecar.istio.io/inject": "false"}),
+        "annotation inject=false": pod(annotations={"sidecar.istio.io/inject": "false"}),
+        "exclude outbound ranges": pod(annotations={"traffic.sidecar.istio.io/excludeOutboundIPRanges": "0.0.0.0/0"}),
+        "exclude outbound ports": pod(annotations={"traffic.sidecar.istio.io/excludeOutboundPorts": "443"}),
+        "include nothing": pod(annotations={"traffic.sidecar.istio.io/includeOutboundIPRanges": ""}),
+        "no interception": pod(annotations={"sidecar.istio.io/interceptionMode": "NONE"}),
+        "host network": pod(host_network=True),
+    }
+    for attempt, request in denied.items():
+        assert denials(policy, request), attempt
+
+
+def sidecar(egress_hosts: list[str] | None = None, mode: str | None = None) -> dict:
+    spec: dict = {}
+    if egress_hosts is not None:
+        spec["egress"] = [{"hosts": egress_hosts}]
+    if mode is not None:
+        spec["outboundTrafficPolicy"] = {"mode": mode}
+    return {"apiVersion": "networking.istio.io/v1", "kind": "Sidecar", "metadata": {"name": "api", "namespace": TEAM}, "spec": spec}
+
+
+def test_team_sidecars_keep_declared_egress(platform) -> None:
+    policy = _named(platform, "ValidatingAdmissionPolicy", "team-sidecars-keep-declared-egress")
+    namespace = _team_namespace(platform)
+    assert _applies(platform, "team-sidecars-keep-declared-egress", namespace)
+    declared = next(o for o in platform.unique_objects if o["kind"] == "Sidecar" and o["metadata"].get("namespace") == TEAM)
+    assert denials(policy, declared, namespace=namespace) == [], "the onboarding's own Sidecar is admitted"
+    for request in (sidecar(["./*"]), sidecar(["./*", "istio-system/*", "istio-egress/api.github.com"]),
+                    sidecar(mode="REGISTRY_ONLY"), sidecar()):
+        assert denials(policy, request, namespace=namespace) == [], request
+    for attempt, request in {
+        "ALLOW_ANY": sidecar(mode="ALLOW_ANY"),
+        "every namespace": sidecar(["*/*"]),
+        "an undeclared host": sidecar(["istio-egress/pypi.org"]),
+        "another team's namespace": sidecar(["shop/*"]),
+        "the root namespace": sidecar(["istio-config/*"]),
+    }.items():
+        assert denials(policy, request, namespace=namespace), attempt
+
+
+def peer_authentication(namespace: str, mode: str | None = None, ports: dict | None = None) -> dict:
+    spec: dict = {}
+    if mode:
+        spec["mtls"] = {"mode": mode}
+    if ports:
+        spec["selector"] = {"matchLabels": {"app": "api"}}
+        spec["portLevelMtls"] = {port: {"mode": m} for port, m in ports.items()}
+    return {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+            "metadata": {"name": "p", "namespace": namespace}, "spec": spec}
+
+
+def test_strict_mtls_outside_istio_config(platform) -> None:
+    policy = _named(platform, "ValidatingAdmissionPolicy", "strict-mtls-outside-istio-config")
+    for request in (peer_authentication(TEAM, "STRICT"), peer_authentication(TEAM), peer_authentication(TEAM, "UNSET"),
+                    peer_authentication(TEAM, ports={"8080": "STRICT"}), peer_authentication("istio-config", "PERMISSIVE")):
+        assert denials(policy, request) == [], request
+    for request in (peer_authentication(TEAM, "PERMISSIVE"), peer_authentication(TEAM, "DISABLE"),
+                    peer_authentication(TEAM, "STRICT", ports={"8080": "DISABLE"}), peer_authentication("istio-ingress", "PERMISSIVE")):
+        assert denials(policy, request), request
+
+
+def test_wasmplugins_only_in_istio_config(platform) -> None:
+    policy = _named(platform, "ValidatingAdmissionPolicy", "wasmplugin-only-in-istio-config")
+    plugin = lambda ns: {"apiVersion": "extensions.istio.io/v1alpha1", "kind": "WasmPlugin", "metadata": {"name": "w", "namespace": ns},
+                         "spec": {"url": "oci://registry.example/filter:1"}}
+    assert denials(policy, plugin("istio-config")) == []
+    assert denials(policy, plugin(TEAM)) and denials(policy, plugin("istio-ingress"))
+
+
+def service(namespace: str, service_type: str | None = None, external_ips: list[str] | None = None) -> dict:
+    spec: dict = {"ports": [{"port": 80}]}
+    if service_type:
+        spec["type"] = service_type
+    if external_ips is not None:
+        spec["externalIPs"] = external_ips
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": namespace}, "spec": spec}
+
+
+def test_services_exposed_only_by_gateways(platform) -> None:
+    policy = _named(platform, "ValidatingAdmissionPolicy", "services-exposed-only-by-gateways")
+    team, ingress = _team_namespace(platform), _named(platform, "Namespace", "istio-ingress")
+    assert _applies(platform, "services-exposed-only-by-gateways", team)
+    assert not _applies(platform, "services-exposed-only-by-gateways", ingress), "the gateway chart's LoadBalancer is fine"
+    for request in (service(TEAM), service(TEAM, "ClusterIP"), service(TEAM, external_ips=[])):
+        assert denials(policy, request) == [], request
+    for request in (service(TEAM, "LoadBalancer"), service(TEAM, "NodePort"), service(TEAM, external_ips=["203.0.113.7"])):
+        assert denials(policy, request), request
+
+
+def test_declared_egress_is_on_the_team_namespace(platform) -> None:
+    annotations = _team_namespace(platform)["metadata"].get("annotations", {})
+    assert annotations == {"egress.istio-gitops-template/api-github-com": "istio-egress/api.github.com"}
