@@ -229,9 +229,18 @@ def flux_files(platform: dict, team: dict) -> dict[str, str]:
                           "sourceRef": {"kind": "GitRepository", "name": name},
                           "path": f"./teams/{name}/clusters/{cluster}/{ns}/workloads"}},
             ]
-        resources = [f"../../../teams/{name}/clusters/{cluster}/{ns}/namespace" for ns in team["namespaces"]]
         if team.get("ingress_routes"):
-            resources.append(f"../../../gateways/requests/{name}")
+            # Network owners own gateways/requests/: their unit in the ingress namespace applies it, as their
+            # service account (gateways/namespaces/<ns>/rbac.yaml), never as kustomize-controller.
+            ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
+            documents.append(
+                {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                 "metadata": {"name": f"requests-{name}", "namespace": ingress_ns},
+                 "spec": {"serviceAccountName": "network-owners", "targetNamespace": ingress_ns, "interval": "10m",
+                          "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
+                          "sourceRef": {"kind": "GitRepository", "name": "platform"},
+                          "path": f"./gateways/requests/{name}"}})
+        resources = [f"../../../teams/{name}/clusters/{cluster}/{ns}/namespace" for ns in team["namespaces"]]
         resources.append("tenant.yaml")
         folder = f"tenants/{cluster}/{name}"
         files[f"{folder}/kustomization.yaml"] = kustomization(

@@ -7,14 +7,23 @@ available here, so the policies this template ships stick to standard CEL (and t
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import celpy
 
 
-def _run(expression: str, activation: dict[str, Any]) -> Any:
+@lru_cache(maxsize=None)
+def _program(expression: str) -> Any:
     environment = celpy.Environment()
-    return environment.program(environment.compile(expression)).evaluate(activation)
+    return environment.program(environment.compile(expression))
+
+
+def _run(expression: str, activation: dict[str, Any]) -> Any:
+    try:
+        return _program(expression).evaluate(activation)
+    except celpy.CELEvalError as error:
+        return error  # the API server denies when a validation errors (failurePolicy Fail)
 
 
 def denials(policy: dict, obj: dict | None, old: dict | None = None, username: str = "someone", groups: tuple[str, ...] = (),

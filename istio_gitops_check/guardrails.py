@@ -13,6 +13,7 @@ from collections.abc import Callable
 import yaml
 
 from istio_gitops_check import cross_cluster
+from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
 from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
@@ -259,6 +260,7 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
     """Each Application's project exists, allows its destination, its sources and every kind it deploys."""
     objects = platform.unique_objects
     projects = {o["metadata"]["name"]: o.get("spec", {}) for o in objects if o.get("kind") == "AppProject"}
+    project_files = {o["metadata"]["name"]: platform.origin(o) for o in objects if o.get("kind") == "AppProject"}
     problems = []
     for app in (o for o in objects if o.get("kind") == "Application"):
         name = app["metadata"]["name"]
@@ -300,11 +302,11 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         if any(k.get("kind") in ("EnvoyFilter", "*") for k in project.get("namespaceResourceWhitelist", [])) and not all(
             d.get("namespace") in (ROOT_NAMESPACE, "istio-system") for d in project.get("destinations", [])
         ):
-            problems.append(f"AppProject {spec.get('project')}: allows EnvoyFilter outside {ROOT_NAMESPACE}")
+            problems.append(f"{project_files.get(spec.get('project'), '.')}: AppProject {spec.get('project')}: allows EnvoyFilter outside {ROOT_NAMESPACE}")
     for name, project in projects.items():
         for entry in project.get("clusterResourceWhitelist", []) + project.get("namespaceResourceWhitelist", []):
             if "*" in (entry.get("group"), entry.get("kind")):
-                problems.append(f"AppProject {name}: wildcard resource {entry} is not least privilege")
+                problems.append(f"{project_files.get(name, '.')}: AppProject {name}: wildcard resource {entry} is not least privilege")
     for release in platform.helm_releases:
         if release.chart in ("base", "istiod", "gateway") and not release.value_sources:
             problems.append(f"{release.declared_in}: chart {release.chart} has no values files from Git")
@@ -340,8 +342,8 @@ def _sync_step(spec: dict) -> str | None:
     sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
     charts = {s.get("chart") for s in sources if "chart" in s}
     paths = [s.get("path", "") for s in sources if "path" in s]
-    if "base" in charts:
-        return "istio-base"
+    if "base" in charts or any(p.startswith("gateways/namespaces/") for p in paths):
+        return "istio-base"  # CRDs and the namespaces everything else installs into
     if "istiod" in charts:
         return "istiod"
     if any(p.startswith(("apps/", "teams/", "gateways/requests/")) for p in paths):
@@ -511,8 +513,10 @@ def flux_controllers_locked_down(platform: RenderedPlatform) -> list[str]:
 
 
 def tenants_confined(platform: RenderedPlatform) -> list[str]:
-    """Tenant Kustomizations run as their namespace's service account, whose RBAC reaches nothing
-    cluster-scoped, no other namespace, no EnvoyFilter and no RBAC objects."""
+    """Persona units (Flux Kustomizations outside flux-system: teams, and the network owners in each gateway
+    namespace) run as their namespace's service account and target that namespace; its RBAC reaches nothing
+    cluster-scoped, no other namespace, no EnvoyFilter and no RBAC objects, and only gateway namespaces'
+    units may create Gateways."""
     problems = []
     objects = platform.applied_unique_objects
     protected = {"istio-system", ROOT_NAMESPACE, "flux-system"} | {
@@ -529,6 +533,8 @@ def tenants_confined(platform: RenderedPlatform) -> list[str]:
             problems.append(f"{where}: Kustomization {namespace}/{name}: tenant Kustomizations must set serviceAccountName")
             continue
         subject = (namespace, account)
+        if kustomization.get("spec", {}).get("targetNamespace") != namespace:
+            problems.append(f"{where}: Kustomization {namespace}/{name}: set targetNamespace: {namespace}, so every object lands there")
         if not any(o.get("kind") == "ServiceAccount" and (o["metadata"].get("namespace"), o["metadata"]["name"]) == subject for o in objects):
             problems.append(f"{where}: Kustomization {namespace}/{name}: service account {account} is not defined in {namespace}")
         for grant in grants(objects, subject):
@@ -538,11 +544,13 @@ def tenants_confined(platform: RenderedPlatform) -> list[str]:
                 problems.append(f"{where}: {namespace}/{account}: {grant.via} reaches namespace {grant.namespace}")
             if "*" in grant.resources or "*" in grant.verbs or "*" in grant.api_groups:
                 problems.append(f"{where}: {namespace}/{account}: {grant.via} uses a wildcard")
-        for target in sorted(protected):
+        for target in sorted(protected - {namespace}):
             if can(objects, subject, "create", "apps", "deployments", target) or can(objects, subject, "get", "", "configmaps", target):
                 problems.append(f"{where}: {namespace}/{account}: can act in {target}")
         for verb, group, resource in (("create", "networking.istio.io", "envoyfilters"), ("create", "rbac.authorization.k8s.io", "roles"),
                                       ("create", "rbac.authorization.k8s.io", "rolebindings"), ("create", "networking.istio.io", "gateways")):
+            if resource == "gateways" and namespace in protected:
+                continue  # a gateway namespace: Gateways are what its network owners are for
             if can(objects, subject, verb, group, resource, namespace):
                 problems.append(f"{where}: {namespace}/{account}: may {verb} {resource}")
         if can(objects, subject, "create", "", "namespaces", ""):
@@ -617,6 +625,7 @@ def cross_cluster_invariants(platform: RenderedPlatform) -> list[str]:
 
 
 GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
+    "admitted by the platform's policies": admission_problems,
     "builds cleanly": builds_cleanly,
     "istiod sets root namespace and mesh identity": istiod_sets_mesh_identity,
     "mesh identity consistent": mesh_identity_consistent,

@@ -64,10 +64,10 @@ EDITS: dict[str, tuple[Callable[[Path], None], str, str]] = {
         lambda r: (r / "gateways/base/istio-ingress/ingress-gateway.yaml").write_text(
             (r / "gateways/base/istio-ingress/ingress-gateway.yaml").read_text() + "---\n" + CLUSTER_ADMIN_BINDING),
         "gateways/base/istio-ingress/ingress-gateway.yaml", "persona boundaries"),
-    "persona boundary through a new file": (
+    "persona boundary through CODEOWNERS": (
         lambda r: (r / "CODEOWNERS").write_text((r / "CODEOWNERS").read_text().replace(
-            "/gateways/base/*/kustomization.yaml", "/gateways/base/*/kustomization.yaml.disabled")),
-        "gateways/base/istio-ingress/kustomization.yaml", "persona boundaries"),
+            "/gateways/namespaces/ ", "/gateways/namespaces/disabled/ ")),
+        "gateways/namespaces/istio-ingress/namespace.yaml", "persona boundaries"),
     "conflict marker": (
         lambda r: replace(r / "mesh/revisions/1-31-1/istiod.values.yaml", "meshConfig:\n",
                           "<<<<<<< before updating\nmeshConfig:\n=======\nmeshConfig:\n>>>>>>> after updating\n"),

@@ -78,6 +78,14 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
         "mesh/ca.pem: contains PEM key, certificate or token material",
     ),
+    "admitted by the platform's policies": (
+        lambda r: add_resource(
+            r, "apps/base/example/workloads", "exposed.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: exposed\n  namespace: example\nspec:\n  type: LoadBalancer\n"
+            "  ports:\n    - port: 80\n",
+        ),
+        "admission policy services-exposed-only-by-gateways denies it",
+    ),
     "no YAML anchors": (
         lambda r: replace(r / ISTIOD_VALUES, "meshConfig:\n", "meshConfig: &mesh\n"),
         "YAML anchor or alias 'mesh'",

@@ -69,6 +69,8 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
         "mesh/clusters/cluster-1/istio-config",
         "gateways/clusters/cluster-1/istio-ingress",
         "gateways/clusters/cluster-1/istio-egress",
+        "gateways/namespaces/istio-ingress",
+        "gateways/namespaces/istio-egress",
         "apps/clusters/cluster-1/example",
         "tenants/cluster-1",
         "tenants/projects",

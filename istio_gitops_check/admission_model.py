@@ -1,0 +1,80 @@
+"""What admission will do with what the engines apply: every object of the repo, sent as the engine sends it,
+against the repo's own ValidatingAdmissionPolicies (their CEL, their bindings' namespace selectors).
+
+A merged change that one of the platform's policies denies does not fail in review: it fails in the cluster,
+at sync time, where Argo CD marks the Application Degraded and Flux's Kustomization stops. So the check
+reports it on the file, before merge.
+
+Requests are CREATE requests made by the identity the policies trust as "the platform" (Argo CD's application
+controller, Flux's kustomize-controller), since that is who applies the repo. Pods are not rendered here (the
+controllers create them), so the pod rules are checked on the pod templates of workloads.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from istio_gitops_check.admission_cel import binding_applies, denials
+from istio_gitops_check.kubernetes_kinds import group_of, resource_of
+from istio_gitops_check.rendered_platform import RenderedPlatform
+from istio_gitops_check.yaml_documents import mapping
+
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+
+
+def platform_identity(platform: RenderedPlatform) -> str:
+    answers = mapping(platform.root / ".copier-answers.yml")
+    if platform.engine == "flux":
+        return "system:serviceaccount:flux-system:kustomize-controller"
+    return f"system:serviceaccount:{answers.get('argocd_namespace', 'argocd')}:argocd-application-controller"
+
+
+def _matches(policy: dict, group: str, version: str, resource: str) -> bool:
+    for rule in policy.get("spec", {}).get("matchConstraints", {}).get("resourceRules", []) or []:
+        if (group in rule.get("apiGroups", []) or "*" in rule.get("apiGroups", [])) \
+                and (version in rule.get("apiVersions", []) or "*" in rule.get("apiVersions", [])) \
+                and (resource in rule.get("resources", []) or "*" in rule.get("resources", [])) \
+                and ("CREATE" in rule.get("operations", []) or "*" in rule.get("operations", [])):
+            return True
+    return False
+
+
+def _requests(obj: dict) -> list[tuple[dict, str, str, str]]:
+    """The admission requests an object leads to: itself, and for workloads the pods their template creates."""
+    api_version = str(obj.get("apiVersion", ""))
+    group, version = group_of(api_version), api_version.rpartition("/")[2]
+    requests = [(obj, group, version, resource_of(str(obj.get("kind", ""))))]
+    template = ((obj.get("spec") or {}).get("template") or {})
+    if obj.get("kind") == "CronJob":
+        template = (((obj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+    if obj.get("kind") in WORKLOAD_KINDS | {"CronJob"} and template:
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {**(template.get("metadata") or {}), "namespace": (obj.get("metadata") or {}).get("namespace")},
+               "spec": template.get("spec") or {}}
+        requests.append((pod, "", "v1", "pods"))
+    return requests
+
+
+def admission_problems(platform: RenderedPlatform) -> list[str]:
+    objects = platform.applied_unique_objects
+    policies = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
+    bindings = [o for o in objects if o.get("kind") == "ValidatingAdmissionPolicyBinding"
+                and o.get("spec", {}).get("policyName") in policies and "Deny" in (o.get("spec", {}).get("validationActions") or [])]
+    namespaces = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Namespace"}
+    username = platform_identity(platform)
+    applies = lru_cache(maxsize=None)(lambda index, namespace: binding_applies(
+        bindings[index], namespaces.get(namespace) or {"metadata": {"name": namespace}}))
+    problems: set[str] = set()
+    for obj in objects:
+        for request, group, version, resource in _requests(obj):
+            namespace = str((request.get("metadata") or {}).get("namespace") or "")
+            for index, binding in enumerate(bindings):
+                policy = policies[binding["spec"]["policyName"]]
+                if not _matches(policy, group, version, resource):
+                    continue
+                if namespace and not applies(index, namespace):
+                    continue
+                for message in denials(policy, request, username=username, namespace=namespaces.get(namespace)):
+                    what = "its pods" if request is not obj else "it"
+                    problems.add(f"{platform.describe(obj)}: admission policy {policy['metadata']['name']} denies {what}: {message}")
+    return sorted(problems)

@@ -1,0 +1,177 @@
+"""Persona boundaries through every channel, on a two-cluster, two-network repo with three onboarded teams, for
+both engines: what a persona's merged pull request makes the engine apply, as which identity, and what
+admission then does with it.
+
+The attempts are the ones issue 10 found getting through: a network-owner change that adds a
+ClusterRoleBinding, a Namespace, a RoleBinding to a ClusterRole or an EnvoyFilter in istio-config, and a team
+Sidecar with ALLOW_ANY. Each must fail the platform check on the file that carries it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from istio_gitops_check.platform_check import check, summary
+from istio_gitops_check.rbac_reach import can
+from tests.conftest import copy_platform, init_repo
+from tests.test_team_onboarding import onboard
+
+HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
+TWO_NETWORKS = {"gateways_enabled": ["ingress", "egress", "eastwest"],
+                "clusters": [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]}
+TEAMS = ("payments", "shop", "search")
+NETWORK_OWNED = "gateways/base/istio-ingress/ingress-gateway.yaml"
+
+ATTEMPTS = {
+    "ClusterRoleBinding": """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: network-owners-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: network-owners
+""",
+    "Namespace": """apiVersion: v1
+kind: Namespace
+metadata:
+  name: shadow
+""",
+    "RoleBinding to a ClusterRole": """apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ingress-admin
+  namespace: istio-ingress
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: network-owners
+""",
+    "EnvoyFilter in istio-config": """apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata:
+  name: tap
+  namespace: istio-config
+spec:
+  configPatches: []
+""",
+}
+
+
+@pytest.fixture(scope="module", params=["argocd", "flux"])
+def repo(request, template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_platform(template_snapshot, tmp_path_factory.mktemp("channels") / "repo",
+                            {**TWO_NETWORKS, "gitops_engine": request.param})
+    init_repo(project, "platform")
+    for team in TEAMS:
+        onboard(template_snapshot, project, team)
+    return project
+
+
+def test_the_repo_passes_as_generated(repo: Path) -> None:
+    report = check(repo)
+    assert report.ok, summary(report)
+
+
+@pytest.mark.parametrize("attempt", sorted(ATTEMPTS))
+def test_network_owner_attempts_fail_on_their_file(repo: Path, editable_copy, attempt: str) -> None:
+    root = editable_copy(repo)
+    target = root / NETWORK_OWNED
+    target.write_text(target.read_text() + "---\n" + ATTEMPTS[attempt])
+    report = check(root)
+    found = [p for p in report.findings if p.file == NETWORK_OWNED and p.rule == "persona boundaries"]
+    assert found, summary(report)
+    assert "@example-org/network-owners" in found[0].message
+
+
+def test_team_sidecar_with_allow_any_fails(repo: Path, editable_copy) -> None:
+    root = editable_copy(repo)
+    workloads = root / "teams/shop/base/shop/workloads"
+    (workloads / "sidecar.yaml").write_text(HEADER + """apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata:
+  name: open
+  namespace: shop
+spec:
+  workloadSelector:
+    labels:
+      app: api
+  outboundTrafficPolicy:
+    mode: ALLOW_ANY
+""")
+    kustomization = workloads / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("resources: []", "resources:\n  - sidecar.yaml"))
+    report = check(root)
+    found = [p for p in report.findings if p.rule == "admitted by the platform's policies"]
+    assert found and all(p.file == "teams/shop/base/shop/workloads/sidecar.yaml" for p in found), summary(report)
+    assert "team-sidecars-keep-declared-egress" in found[0].message
+
+
+def test_team_deployment_opting_out_of_the_mesh_fails(repo: Path, editable_copy) -> None:
+    root = editable_copy(repo)
+    workloads = root / "teams/payments/base/payments/workloads"
+    (workloads / "deployment.yaml").write_text(HEADER + """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: payments
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+        sidecar.istio.io/inject: "false"
+    spec:
+      containers:
+        - name: api
+          image: registry.example/api:1
+""")
+    kustomization = workloads / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("resources: []", "resources:\n  - deployment.yaml"))
+    found = [p for p in check(root).findings if p.rule == "admitted by the platform's policies"]
+    assert any("team-pods-stay-in-the-mesh denies its pods" in p.message for p in found), found
+
+
+def test_network_owners_units_act_with_network_owner_rights_only(repo: Path) -> None:
+    platform = check(repo).platform
+    objects = platform.applied_unique_objects
+    if platform.engine == "argocd":
+        project = next(o for o in objects if o["kind"] == "AppProject" and o["metadata"]["name"] == "platform-gateways")
+        assert project["spec"]["clusterResourceWhitelist"] == []
+        kinds = {k["kind"] for k in project["spec"]["namespaceResourceWhitelist"]}
+        assert not kinds & {"Role", "RoleBinding", "EnvoyFilter", "Namespace"}
+        namespace_apps = [o for o in objects if o["kind"] == "Application" and o["metadata"]["name"].endswith("-namespace")
+                          and o["spec"]["source"]["path"].startswith("gateways/namespaces/")]
+        assert {a["spec"]["project"] for a in namespace_apps} == {"platform-gateway-namespaces"}
+        assert len(namespace_apps) == 2 * 3, "one platform unit per cluster and gateway namespace"
+        return
+    units = [o for o in objects if o["kind"] == "Kustomization" and o["metadata"]["name"] == "network-owners"]
+    assert sorted(u["metadata"]["namespace"] for u in units) == sorted(["istio-eastwest", "istio-egress", "istio-ingress"] * 2), \
+        "one network-owner unit per cluster and gateway namespace"
+    for unit in units:
+        namespace = unit["metadata"]["namespace"]
+        assert unit["spec"]["serviceAccountName"] == "network-owners"
+        assert unit["spec"]["targetNamespace"] == namespace
+        account = (namespace, "network-owners")
+        assert can(objects, account, "create", "networking.istio.io", "gateways", namespace)
+        assert not can(objects, account, "create", "rbac.authorization.k8s.io", "clusterrolebindings", "")
+        assert not can(objects, account, "create", "rbac.authorization.k8s.io", "rolebindings", namespace)
+        assert not can(objects, account, "create", "", "namespaces", "")
+        assert not can(objects, account, "create", "networking.istio.io", "envoyfilters", "istio-config")
+    kustomize_controller_paths = {o["spec"]["path"] for o in objects if o["kind"] == "Kustomization"
+                                  and o["spec"].get("serviceAccountName") == "kustomize-controller"}
+    assert not any(p.startswith("./gateways/") for p in kustomize_controller_paths), \
+        "no folder the network owners own is applied with kustomize-controller's cluster-admin rights"
