@@ -25,6 +25,8 @@ ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 # What istiod reads from its own namespace, so it must live there: its CA (cert-manager writes `cacerts`)
 # and the remote secrets of the other clusters (external-secrets writes them). No workloads.
 ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io", "Issuer"), ("external-secrets.io", "ExternalSecret")})
+# Where an anchor (&name) or alias (*name) can start a YAML token; a cheap filter before parsing a file.
+ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
 SYNC_WAVE_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "apps")
 
 
@@ -217,7 +219,10 @@ def no_yaml_anchors(platform: RenderedPlatform) -> list[str]:
         if path.suffix not in (".yaml", ".yml"):
             continue
         try:
-            events = list(yaml.parse(path.read_text(), Loader=loader))
+            text = path.read_text()
+            if not ANCHOR_OR_ALIAS.search(text):
+                continue
+            events = list(yaml.parse(text, Loader=loader))
         except (yaml.YAMLError, UnicodeDecodeError):
             continue  # yamllint reports it
         for event in events:
