@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from gitops_identity import gitops_identity_problem
 from revision_plan import ISTIO_DEFAULT_TAG, tag_versions, version_key
 from naming_rules import (
     RESERVED_NAMESPACES,
@@ -24,7 +25,7 @@ VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 SUPPORTED_MINORS = (29, 30, 31)
 GIT_URL = re.compile(r"^(https://[^\s/]+/\S+|ssh://[^\s/]+/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$")
 GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@/-]*$")
-CLUSTER_FIELDS = frozenset({"name", "network", "labels"})
+CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity"})
 CLUSTER_NAME_MAX = 40
 
 
@@ -130,7 +131,7 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         who = f"cluster '{name}'" if name is not None else f"clusters[{index}]"
         extra = sorted(set(map(str, cluster)) - CLUSTER_FIELDS)
         if extra:
-            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels"
+            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels, gitops_identity"
         problem = dns_label_problem(name, CLUSTER_NAME_MAX)
         if problem:
             return f"{who}: {problem}"
@@ -144,6 +145,10 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         if problem:
             return f"{who}: network '{network}': {problem}"
         networks.add(network)
+        if "gitops_identity" in cluster:
+            problem = gitops_identity_problem(cluster["gitops_identity"])
+            if problem:
+                return f"{who}: {problem}"
         labels = cluster.get("labels", {})
         if not isinstance(labels, Mapping):
             return f"{who}: labels must be a mapping such as {{region: eu-west-1, environment: prod}}"

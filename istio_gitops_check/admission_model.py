@@ -5,18 +5,21 @@ A merged change that one of the platform's policies denies does not fail in revi
 at sync time, where Argo CD marks the Application Degraded and Flux's Kustomization stops. So the check
 reports it on the file, before merge.
 
-Requests are CREATE requests made by the identity the policies trust as "the platform" (Argo CD's application
-controller, Flux's kustomize-controller), since that is who applies the repo. Pods are not rendered here (the
-controllers create them), so the pod rules are checked on the pod templates of workloads.
+Each cluster is judged on its own: the objects its entry points apply, against its own policies, sent as CREATE
+requests by the identity its policies trust as "the platform" (the `platform` variable of its
+namespace-revision policy; by default Argo CD's application controller or Flux's kustomize-controller), since
+that is who applies the repo there. Pods are not rendered here (the controllers create them), so the pod rules
+are checked on the pod templates of workloads.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from istio_gitops_check.admission_cel import binding_applies, denials
 from istio_gitops_check.kubernetes_kinds import group_of, resource_of
-from istio_gitops_check.rendered_platform import RenderedPlatform
+from istio_gitops_check.rendered_platform import RenderedPlatform, cluster_entry_points
 from istio_gitops_check.yaml_documents import mapping
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
@@ -55,13 +58,38 @@ def _requests(obj: dict) -> list[tuple[dict, str, str, str]]:
     return requests
 
 
+def trusted_identity(policies: dict[str, dict], default: str) -> str:
+    """The username a cluster's policies trust as the platform (their `platform` variable), else `default`."""
+    for policy in policies.values():
+        for variable in policy.get("spec", {}).get("variables", []) or []:
+            expression = str(variable.get("expression", "")).strip()
+            if variable.get("name") == "platform" and len(expression) > 1 and expression[0] == expression[-1] == "'":
+                return expression[1:-1]
+    return default
+
+
+def _distinct(objects: list[dict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for obj in objects:
+        seen.setdefault(json.dumps(obj, sort_keys=True), obj)
+    return list(seen.values())
+
+
 def admission_problems(platform: RenderedPlatform) -> list[str]:
-    objects = platform.applied_unique_objects
+    problems: set[str] = set()
+    default = platform_identity(platform)
+    for paths in cluster_entry_points(platform).values():
+        problems |= cluster_admission_problems(platform, _distinct([o for p in paths for o in platform.builds[p]]), default)
+    return sorted(problems)
+
+
+def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], default_identity: str) -> set[str]:
+    """What one cluster's policies deny of what is applied to that cluster."""
     policies = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
     bindings = [o for o in objects if o.get("kind") == "ValidatingAdmissionPolicyBinding"
                 and o.get("spec", {}).get("policyName") in policies and "Deny" in (o.get("spec", {}).get("validationActions") or [])]
     namespaces = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Namespace"}
-    username = platform_identity(platform)
+    username = trusted_identity(policies, default_identity)
     applies = lru_cache(maxsize=None)(lambda index, namespace: binding_applies(
         bindings[index], namespaces.get(namespace) or {"metadata": {"name": namespace}}))
     problems: set[str] = set()
@@ -77,4 +105,4 @@ def admission_problems(platform: RenderedPlatform) -> list[str]:
                 for message in denials(policy, request, username=username, namespace=namespaces.get(namespace)):
                     what = "its pods" if request is not obj else "it"
                     problems.add(f"{platform.describe(obj)}: admission policy {policy['metadata']['name']} denies {what}: {message}")
-    return sorted(problems)
+    return problems

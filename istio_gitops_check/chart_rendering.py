@@ -21,36 +21,11 @@ from pathlib import Path
 import yaml
 
 from istio_gitops_check import kustomize_render
-from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform
+from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform, cluster_entry_points
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "root"
-
-
-def cluster_entry_points(platform: RenderedPlatform) -> dict[str, list[Path]]:
-    """The kustomization folders each cluster gets, from the Argo CD Applications or the Flux entry points."""
-    found: dict[str, set[Path]] = {}
-    for obj in platform.objects:
-        if obj.get("kind") == "Application" and str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
-            spec = obj.get("spec", {})
-            cluster = str(spec.get("destination", {}).get("name", ""))
-            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
-                path = (platform.root / str(source.get("path", ""))).resolve() if "path" in source else None
-                if cluster and path in platform.builds:
-                    found.setdefault(cluster, set()).add(path)
-    if platform.engine == "flux":
-        for directory, objects in platform.builds.items():
-            parts = directory.relative_to(platform.root).parts
-            if len(parts) != 2 or parts[0] != "clusters":
-                continue
-            found.setdefault(parts[1], set()).add(directory)
-            for obj in objects:
-                if obj.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(obj.get("apiVersion")):
-                    path = (platform.root / str(obj.get("spec", {}).get("path", ""))).resolve()
-                    if path in platform.builds:
-                        found[parts[1]].add(path)
-    return {cluster: sorted(paths) for cluster, paths in sorted(found.items())}
 
 
 def helm_template(release: HelmRelease, values_file: Path, helm: str) -> subprocess.CompletedProcess:

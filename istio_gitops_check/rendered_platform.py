@@ -433,6 +433,37 @@ def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
             platform.forget()
 
 
+def cluster_entry_points(platform: RenderedPlatform) -> dict[str, list[Path]]:
+    """The kustomization folders each cluster gets, from the Argo CD Applications or the Flux entry points."""
+    found: dict[str, set[Path]] = {}
+    for obj in platform.objects:
+        if obj.get("kind") == "Application" and str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
+            spec = obj.get("spec", {})
+            cluster = str(spec.get("destination", {}).get("name", ""))
+            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+                path = (platform.root / str(source.get("path", ""))).resolve() if "path" in source else None
+                if cluster and path in platform.builds:
+                    found.setdefault(cluster, set()).add(path)
+    if platform.engine == "flux":
+        for directory, objects in platform.builds.items():
+            parts = directory.relative_to(platform.root).parts
+            if len(parts) != 2 or parts[0] != "clusters":
+                continue
+            reached = found.setdefault(parts[1], set())
+            pending = [directory]
+            while pending:  # Kustomizations that declare Kustomizations (tenants, network owners) apply there too
+                current = pending.pop()
+                if current in reached and current != directory:
+                    continue
+                reached.add(current)
+                for obj in platform.builds.get(current, []):
+                    if obj.get("kind") == "Kustomization" and "toolkit.fluxcd.io" in str(obj.get("apiVersion")):
+                        path = (platform.root / str(obj.get("spec", {}).get("path", ""))).resolve()
+                        if path in platform.builds and path not in reached:
+                            pending.append(path)
+    return {cluster: sorted(paths) for cluster, paths in sorted(found.items())}
+
+
 def copy_repository(root: Path, files: list[Path], workdir: Path) -> None:
     """The repository's own files (not what git ignores, such as caches) in a scratch folder."""
     relative = [str(path.relative_to(root)) for path in files]

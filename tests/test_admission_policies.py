@@ -153,3 +153,54 @@ def test_services_exposed_only_by_gateways(platform) -> None:
 def test_declared_egress_is_on_the_team_namespace(platform) -> None:
     annotations = _team_namespace(platform)["metadata"].get("annotations", {})
     assert annotations == {"egress.istio-gitops-template/api-github-com": "istio-egress/api.github.com"}
+
+
+def _revision_policies(platform) -> dict[str, dict]:
+    """Each cluster's namespace-revision policy, as its istio-config overlay renders it."""
+    from istio_gitops_check.rendered_platform import cluster_entry_points
+
+    found = {}
+    for cluster, paths in cluster_entry_points(platform).items():
+        for path in paths:
+            for obj in platform.builds[path]:
+                if obj["kind"] == "ValidatingAdmissionPolicy" and obj["metadata"]["name"] == "namespace-revision-labels":
+                    found[cluster] = obj
+    return found
+
+
+@pytest.mark.parametrize(
+    ("engine", "expected"),
+    [
+        ("argocd", {"eu-1": "system:serviceaccount:argocd:argocd-application-controller",
+                    "us-1": "system:serviceaccount:kube-system:argocd-manager",
+                    "ap-1": "system:serviceaccount:kube-system:platform-sync"}),
+        ("flux", {"eu-1": "system:serviceaccount:flux-system:kustomize-controller",
+                  "us-1": "system:serviceaccount:flux-system:kustomize-controller",
+                  "ap-1": "system:serviceaccount:kube-system:platform-sync"}),
+    ],
+)
+def test_each_cluster_trusts_the_engine_identity_it_really_sees(render, engine: str, expected: dict[str, str]) -> None:
+    """Argo CD acts as argocd-manager on clusters registered with `argocd cluster add`: a policy trusting only
+    its in-cluster controller would refuse every namespace with istio.io/rev there."""
+    clusters = [{"name": "eu-1", "network": "n1"}, {"name": "us-1", "network": "n2"},
+                {"name": "ap-1", "network": "n2", "gitops_identity": "system:serviceaccount:kube-system:platform-sync"}]
+    platform = rendered_platform.load(render({"gitops_engine": engine, "clusters": clusters,
+                                              "gateways_enabled": ["ingress", "egress", "eastwest"]}))
+    policies = _revision_policies(platform)
+    assert set(policies) == set(expected)
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"istio.io/rev": "prod-stable"}}}
+    for cluster, identity in expected.items():
+        assert denials(policies[cluster], namespace, username=identity) == [], cluster
+        others = set(expected.values()) - {identity}
+        assert all(denials(policies[cluster], namespace, username=other) for other in others), cluster
+
+
+def test_third_party_namespaces_may_opt_out_with_istio_injection_disabled(platform) -> None:
+    policy = _revision_policies(platform)["cluster-1"]
+    chart_namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring", "labels": {"istio-injection": "disabled"}}}
+    assert denials(policy, chart_namespace, old=chart_namespace, username="system:serviceaccount:monitoring:installer") == []
+    conflicting = {"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": {"name": "shop", "labels": {"istio-injection": "disabled", "istio.io/rev": "prod-stable"}}}
+    enabled = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}}
+    for request in (conflicting, enabled):
+        assert any("istio-injection overrides istio.io/rev" in m for m in denials(policy, request, username="anyone")), request

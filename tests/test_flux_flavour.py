@@ -107,8 +107,9 @@ def test_flux_git_urls(url: str, expected: str) -> None:
 
 ENGINE_SPECIFIC = ("argocd/", "flux/", "clusters/", "tenants/projects/")
 # Rendered once from one template each, but naming engine-specific things: the README explains the
-# engine, and the namespace policy exempts the engine's own identity.
-PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml", "mesh/base/guardrails/namespace-revision-policy.yaml"}
+# engine, and the namespace policy (base and per-cluster patch) trusts the engine's own identity.
+PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml", "mesh/base/guardrails/namespace-revision-policy.yaml",
+                   "mesh/clusters/a/istio-config/kustomization.yaml", "mesh/clusters/b/istio-config/kustomization.yaml"}
 
 
 def test_shared_files_are_identical_in_both_flavours(render) -> None:

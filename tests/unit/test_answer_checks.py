@@ -131,3 +131,25 @@ def test_sidecar_imports_egress_namespace_only_when_egress_runs() -> None:
 @pytest.mark.parametrize(("value", "expected"), [("n", '"n"'), ("on", '"on"'), ("123", "'123'"), ("net-1", "net-1"), ("1.31.1", "1.31.1")])
 def test_yaml_string_keeps_strings_strings(value: str, expected: str) -> None:
     assert yaml_string(value) == expected
+
+
+def test_gitops_identities_default_per_engine_and_override() -> None:
+    from gitops_identity import gitops_identities
+
+    clusters = [{"name": "hub", "network": "n"}, {"name": "spoke", "network": "n"},
+                {"name": "own", "network": "n", "gitops_identity": "system:serviceaccount:kube-system:sync"}]
+    assert gitops_identities(clusters, "argocd", "gitops") == {
+        "hub": "system:serviceaccount:gitops:argocd-application-controller",
+        "spoke": "system:serviceaccount:kube-system:argocd-manager",
+        "own": "system:serviceaccount:kube-system:sync"}
+    assert set(gitops_identities(clusters[:2], "flux").values()) == {"system:serviceaccount:flux-system:kustomize-controller"}
+
+
+@pytest.mark.parametrize("identity", ["system:serviceaccount:kube-system:argocd-manager", "platform-bot", "oidc:ci@corp.example"])
+def test_gitops_identity_accepted(identity: str) -> None:
+    assert checks.clusters_problem([{"name": "c", "network": "n", "gitops_identity": identity}]) == ""
+
+
+@pytest.mark.parametrize("identity", ["has space", "quote'd", "line\nbreak", "", 42, "system:serviceaccount:Bad_NS:x"])
+def test_gitops_identity_refused(identity: object) -> None:
+    assert "gitops_identity" in checks.clusters_problem([{"name": "c", "network": "n", "gitops_identity": identity}])
