@@ -74,6 +74,31 @@ def egress_annotation(host: str) -> str:
     return EGRESS_ANNOTATION_PREFIX + name
 
 
+def egress_network_policy(namespace: str, egress_ns: str, cross_network: bool = False) -> dict[str, Any]:
+    """The backstop behind the egress allow-list (Istio's egress guide): pods reach only mesh namespaces, istiod,
+    the egress gateway and DNS, so traffic that escapes the proxy cannot leave the cluster. A mesh spanning
+    networks also reaches the other networks' east-west gateways, whose addresses live outside the cluster: only
+    their mTLS port 15443 is opened for that."""
+    cross = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 15443}]}] if cross_network else []
+    return {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "egress-stays-in-the-mesh", "namespace": namespace},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"namespaceSelector": {"matchExpressions": [{"key": "istio.io/rev", "operator": "Exists"}]}},
+                        {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                                     "values": sorted({"istio-system", egress_ns})}]}}]},
+                {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                *cross,
+            ],
+        },
+    }
+
+
 def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str]:
     base = f"teams/{team['name']}/base/{namespace}"
     labels = {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team["name"]}
@@ -96,7 +121,7 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
                          "spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": [principal]}}]}]}})
     return {
         f"{base}/namespace/kustomization.yaml": kustomization(
-            ["namespace.yaml", "rbac.yaml", "sidecar.yaml", "authorization-policies.yaml"]),
+            ["namespace.yaml", "rbac.yaml", "sidecar.yaml", "authorization-policies.yaml", "network-policy.yaml"]),
         f"{base}/namespace/namespace.yaml": manifest({
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": namespace, "labels": {**labels, "istio.io/rev": team["revision_tag"]},
@@ -112,6 +137,8 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
             "apiVersion": "networking.istio.io/v1", "kind": "Sidecar",
             "metadata": {"name": "default", "namespace": namespace}, "spec": {"egress": [{"hosts": hosts}]}}),
         f"{base}/namespace/authorization-policies.yaml": manifest(*policies),
+        f"{base}/namespace/network-policy.yaml": manifest(
+            egress_network_policy(namespace, egress_ns, "eastwest" in platform["gateways_enabled"])),
         f"{base}/workloads/kustomization.yaml": kustomization([]),
     }
 
@@ -188,7 +215,8 @@ def argocd_files(platform: dict, team: dict) -> dict[str, str]:
                              f"Cluster admins: team {name}'s namespaces, RBAC, Sidecar and authorization defaults",
                              destinations, [("", "Namespace")],
                              [("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
-                              ("networking.istio.io", "Sidecar"), ("security.istio.io", "AuthorizationPolicy")],
+                              ("networking.istio.io", "Sidecar"), ("security.istio.io", "AuthorizationPolicy"),
+                              ("networking.k8s.io", "NetworkPolicy")],
                              list(MESH_WIDE_ISTIO_KINDS), None)
     files = {f"tenants/projects/{name}.yaml": manifest(owners, platform_side)}
     ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])

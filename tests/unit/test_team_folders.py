@@ -81,3 +81,20 @@ def test_command_line(tmp_path: Path) -> None:
     snapshot = subprocess.run([sys.executable, str(REPO / "hooks/team_folders.py"), "--snapshot", str(answers)],
                               capture_output=True, text=True, check=True).stdout
     assert json.loads(snapshot)["clusters"] == ["eu-1"] and "mesh_id" not in json.loads(snapshot)
+
+
+def test_network_policy_keeps_escaped_traffic_in_the_cluster() -> None:
+    """Egress only to mesh namespaces, istiod, the egress gateway and DNS; no rule reaches an outside address,
+    except the east-west port when the mesh spans networks."""
+    policy = team_folders.egress_network_policy("shop", "istio-egress")
+    assert policy["spec"]["policyTypes"] == ["Egress"] and policy["spec"]["podSelector"] == {}
+    targets = [peer for rule in policy["spec"]["egress"] for peer in rule["to"]]
+    assert not any("ipBlock" in peer for peer in targets)
+    names = next(p["namespaceSelector"]["matchExpressions"][0]["values"] for p in targets
+                 if p.get("namespaceSelector", {}).get("matchExpressions", [{}])[0].get("key") == "kubernetes.io/metadata.name")
+    assert names == ["istio-egress", "istio-system"]
+    dns = policy["spec"]["egress"][1]
+    assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    multi = team_folders.egress_network_policy("shop", "istio-gateways", cross_network=True)
+    outside = [rule for rule in multi["spec"]["egress"] if any("ipBlock" in peer for peer in rule["to"])]
+    assert outside == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 15443}]}]
