@@ -121,10 +121,12 @@ class IncludeGraph:
         self.folders = {str(d): spec for d, spec in platform.kustomizations.items()}
         self.children: dict[str, list[str]] = {}
         self.own: dict[str, frozenset[str]] = {}
+        self.resource_files: dict[str, frozenset[str]] = {}
         for directory, spec in self.folders.items():
             entries = list(spec.get("resources") or []) + list(spec.get("components") or [])
-            targets = (os.path.normpath(os.path.join(directory, str(e))) for e in entries)
+            targets = [os.path.normpath(os.path.join(directory, str(e))) for e in entries]
             self.children[directory] = [t for t in targets if t in self.folders]
+            self.resource_files[directory] = frozenset(t for t in targets if t not in self.folders and os.path.isfile(t))
             own = {os.path.join(directory, n) for n in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(directory, n))}
             self.own[directory] = frozenset(own | _patch_files(directory, spec))
 
@@ -141,6 +143,12 @@ class IncludeGraph:
             known.update(here)
             stack.extend((child, here) for child in self.children.get(directory, []))
         return chains
+
+    def files_read(self, entry_point: str) -> set[str]:
+        """Every file that can add or change an object of this entry point's build: the kustomization and patch
+        files of each folder it reaches, and the manifests they list (generator inputs only carry data)."""
+        reached = self.chains(entry_point)
+        return set().union(*reached.values(), *(self.resource_files.get(folder, frozenset()) for folder in reached))
 
 
 def trusted_owners(root: Path) -> frozenset[str]:

@@ -175,3 +175,46 @@ def test_network_owners_units_act_with_network_owner_rights_only(repo: Path) -> 
                                   and o["spec"].get("serviceAccountName") == "kustomize-controller"}
     assert not any(p.startswith("./gateways/") for p in kustomize_controller_paths), \
         "no folder the network owners own is applied with kustomize-controller's cluster-admin rights"
+
+
+GIT_COLUMNS = ("istio-system", "istio-config", "gateway namespace", "own team namespace", "another team's namespace")
+GIT_PERSONAS = (
+    ("cluster admins", "@example-org/platform-admins", "payments", "shop"),
+    ("network owners", "@example-org/network-owners", "payments", "shop"),
+    ("team payments", "@example-org/team-payments", "payments", "shop"),
+    ("team shop", "@example-org/team-shop", "shop", "payments"),
+)
+
+
+def test_through_git_matrix(repo: Path, capsys) -> None:
+    """What each persona can make the engines apply by merging a change to files it owns (CODEOWNERS), judged
+    by the engines' own rules (Argo CD projects; Flux service accounts and targetNamespace)."""
+    from istio_gitops_check import engine_units, persona_boundaries
+    from istio_gitops_check.persona_matrix import CLUSTER_COLUMN, allowed_through_git, git_markdown
+    from tests.conftest import REPO
+
+    platform = check(repo).platform
+    rules = persona_boundaries.owner_rules(platform.root)
+    owners = lambda path: persona_boundaries.owners_of(path, rules)  # noqa: E731
+    rows = []
+    for name, owner, own, other in GIT_PERSONAS:
+        namespaces = dict(zip(GIT_COLUMNS, ("istio-system", "istio-config", "istio-ingress", own, other)))
+        units = engine_units.through_git(platform, owner, owners)
+        rows.append((name, allowed_through_git(units, namespaces)))
+    table = git_markdown(rows)
+    with capsys.disabled():
+        print(f"\nThrough Git ({platform.engine}): what a merged change can make the engine apply\n{table}")
+    cells = dict(rows)
+    for persona in ("network owners", "team payments", "team shop"):
+        assert cells[persona][CLUSTER_COLUMN] == (), f"{persona} creates cluster-scoped objects through Git"
+        assert cells[persona]["istio-system"] == () and cells[persona]["istio-config"] == (), persona
+        assert cells[persona]["another team's namespace"] == (), persona
+        assert "EnvoyFilter" not in sum(cells[persona].values(), ()), persona
+    assert "RoleBinding" not in sum(cells["network owners"].values(), ()), "network owners grant RBAC through Git"
+    assert cells["network owners"]["own team namespace"] == (), "network owners write in a team's namespace"
+    for team in ("team payments", "team shop"):
+        assert cells[team]["gateway namespace"] == () and "RoleBinding" not in cells[team]["own team namespace"]
+        assert {"Deployment", "VirtualService"} <= set(cells[team]["own team namespace"])
+    assert {"Gateway", "VirtualService"} <= set(cells["network owners"]["gateway namespace"])
+    assert set(cells["cluster admins"][CLUSTER_COLUMN]) >= {"Namespace", "ClusterRoleBinding"}
+    assert table in (REPO / "docs/personas.md").read_text(), "docs/personas.md shows a different through-Git matrix"
