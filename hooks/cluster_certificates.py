@@ -110,6 +110,30 @@ def remote_secrets(answers: dict, cluster: str) -> list[dict]:
     ]
 
 
+def ca_issuer_policy(answers: dict) -> list[dict]:
+    """Only istio-system may ask the mesh's CA issuer for certificates: a cluster-wide issuer that signs CA
+    certificates would otherwise mint trusted intermediates for anyone allowed to create a Certificate."""
+    ref = issuer_ref(answers)
+    if ref["kind"] == "Issuer":
+        return []  # a namespaced issuer serves its own namespace only
+    name = "mesh-ca-issuer-only-for-istio-system"
+    uses_issuer = (f"has(object.spec.issuerRef) && object.spec.issuerRef.name == '{ref['name']}'"
+                   f" && has(object.spec.issuerRef.kind) && object.spec.issuerRef.kind == '{ref['kind']}'")
+    return [
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+         "metadata": {"name": name},
+         "spec": {"failurePolicy": "Fail",
+                  "matchConstraints": {"resourceRules": [{
+                      "apiGroups": ["cert-manager.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
+                      "resources": ["certificates", "certificaterequests"]}]},
+                  "validations": [{
+                      "expression": f"object.metadata.namespace == 'istio-system' || !({uses_issuer})",
+                      "message": f"{ref['kind']} {ref['name']} signs the mesh's CA certificates; only istio-system may use it."}]}},
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+         "metadata": {"name": name}, "spec": {"policyName": name, "validationActions": ["Deny"]}},
+    ]
+
+
 def certificate_files(answers: dict) -> dict[str, str]:
     """Every file this hook owns, as {path relative to the repo: content}."""
     if answers["ca_mode"] not in CA_MODES:
@@ -125,6 +149,10 @@ def certificate_files(answers: dict) -> dict[str, str]:
         if answers["ca_mode"] != "istio-csr":
             files[f"{folder}/istiod-intermediate-ca.yaml"] = manifest(intermediate_certificate(answers, cluster))
             resources.append("istiod-intermediate-ca.yaml")
+        policy = ca_issuer_policy(answers)
+        if policy:
+            files[f"{folder}/ca-issuer-policy.yaml"] = manifest(*policy)
+            resources.append("ca-issuer-policy.yaml")
         peers = remote_secrets(answers, cluster)
         if peers:
             files[f"{folder}/remote-secrets.yaml"] = manifest(*peers)

@@ -204,3 +204,23 @@ def test_third_party_namespaces_may_opt_out_with_istio_injection_disabled(platfo
     enabled = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}}
     for request in (conflicting, enabled):
         assert any("istio-injection overrides istio.io/rev" in m for m in denials(policy, request, username="anyone")), request
+
+
+@pytest.mark.parametrize(("mode", "kind", "issuer"), [("cert-manager-issuer", "ClusterIssuer", "istio-intermediate-ca"),
+                                                     ("aws-pca", "AWSPCAClusterIssuer", "istio-aws-pca"),
+                                                     ("vault", "ClusterIssuer", "istio-vault")])
+def test_only_istio_system_uses_the_mesh_ca_issuer(render, mode: str, kind: str, issuer: str) -> None:
+    answers = {"ca_mode": mode}
+    if mode == "aws-pca":
+        answers["ca_aws_pca_arn"] = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0a1b2c3d-0000-1111-2222-333344445555"
+    platform = rendered_platform.load(render(answers))
+    policy = _named(platform, "ValidatingAdmissionPolicy", "mesh-ca-issuer-only-for-istio-system")
+    certificate = lambda ns, name=issuer: {  # noqa: E731
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "c", "namespace": ns},
+        "spec": {"secretName": "s", "isCA": True, "issuerRef": {"name": name, "kind": kind, "group": "cert-manager.io"}}}
+    assert denials(policy, certificate("istio-system")) == []
+    assert denials(policy, certificate(TEAM, "letsencrypt")) == [], "other issuers stay usable"
+    assert denials(policy, certificate(TEAM)), "a team minting an intermediate of the mesh's root"
+    request = {"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest", "metadata": {"name": "r", "namespace": "istio-ingress"},
+               "spec": {"request": "LS0t", "issuerRef": {"name": issuer, "kind": kind}}}
+    assert denials(policy, request)

@@ -127,7 +127,8 @@ def test_certificate_hook_is_a_pure_function() -> None:
     first = cluster_certificates.certificate_files(dict(HOOK_INPUT))
     assert first == cluster_certificates.certificate_files(dict(HOOK_INPUT))
     assert sorted(first) == [f"mesh/clusters/{c}/certificates/{f}" for c in ("a", "b")
-                             for f in ("issuer.yaml", "istiod-intermediate-ca.yaml", "kustomization.yaml", "remote-secrets.yaml")]
+                             for f in ("ca-issuer-policy.yaml", "issuer.yaml", "istiod-intermediate-ca.yaml", "kustomization.yaml",
+                                       "remote-secrets.yaml")]
     certificate = first["mesh/clusters/a/certificates/istiod-intermediate-ca.yaml"]
     for expected in ("secretName: cacerts", "isCA: true", "- spiffe://corp.example/ns/istio-system/sa/istiod", "duration: 8760h",
                      "renewBefore: 720h", "rotationPolicy: Always", "kind: AWSPCAClusterIssuer", "commonName: istiod a intermediate CA"):
