@@ -73,6 +73,44 @@ def test_team_pods_stay_in_the_mesh(platform) -> None:
         assert denials(policy, request), attempt
 
 
+def with_spec(**spec: object) -> dict:
+    request = pod()
+    request["spec"].update(spec)
+    return request
+
+
+def container(name: str = "api", **security: object) -> dict:
+    return {"name": name, "image": "registry.example/api:1", **({"securityContext": security} if security else {})}
+
+
+def test_team_pods_keep_the_node_out_of_reach(platform) -> None:
+    """Pod Security baseline's node-protecting rules, held by the policy until istio-cni lets Pod Security itself
+    enforce them: the injected istio-init may add NET_ADMIN and NET_RAW, nothing else may."""
+    policy = _named(platform, "ValidatingAdmissionPolicy", "team-pods-stay-in-the-mesh")
+    injected = with_spec(containers=[container(), container("istio-proxy", runAsUser=1337, capabilities={"drop": ["ALL"]})],
+                         initContainers=[container("istio-init", capabilities={"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]})])
+    for request in (injected, with_spec(containers=[container(capabilities={"add": ["NET_BIND_SERVICE"]})]),
+                    with_spec(volumes=[{"name": "data", "emptyDir": {}}]), with_spec(hostPID=False)):
+        assert denials(policy, request) == [], request
+    for attempt, request in {
+        "privileged": with_spec(containers=[container(privileged=True)]),
+        "privileged init": with_spec(initContainers=[container("setup", privileged=True)]),
+        "privileged debug container": with_spec(ephemeralContainers=[container("debug", privileged=True)]),
+        "hostPath": with_spec(volumes=[{"name": "root", "hostPath": {"path": "/"}}]),
+        "hostPID": with_spec(hostPID=True),
+        "hostIPC": with_spec(hostIPC=True),
+        "SYS_ADMIN": with_spec(containers=[container(capabilities={"add": ["SYS_ADMIN"]})]),
+        "NET_ADMIN outside istio-init": with_spec(containers=[container(capabilities={"add": ["NET_ADMIN"]})]),
+    }.items():
+        assert denials(policy, request), attempt
+
+
+def test_gateway_namespaces_enforce_pod_security_baseline(platform) -> None:
+    labels = _named(platform, "Namespace", "istio-ingress")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+
+
 def sidecar(egress_hosts: list[str] | None = None, mode: str | None = None) -> dict:
     spec: dict = {}
     if egress_hosts is not None:
