@@ -129,6 +129,22 @@ def test_template_repository_ci_passes_its_schemas() -> None:
     assert [s["run"] for job in workflow["jobs"].values() for s in job["steps"] if "run" in s] == [".ci/run"]
 
 
+def validate_pre_commit(path: Path) -> subprocess.CompletedProcess:
+    """pre-commit's own validation of its config (check-jsonschema vendors no schema for it)."""
+    return subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(path)],
+                          capture_output=True, text=True, check=False)
+
+
+def test_pre_commit_config_is_valid_and_the_validator_catches_a_broken_one(case, tmp_path: Path) -> None:
+    name, root = case
+    done = validate_pre_commit(root / PRE_COMMIT)
+    assert done.returncode == 0, f"{name}: {done.stdout}{done.stderr}"
+    broken = tmp_path / PRE_COMMIT
+    broken.write_text((root / PRE_COMMIT).read_text().replace("        name: ", "        title: "))
+    refused = validate_pre_commit(broken)
+    assert refused.returncode == 1 and "Missing required key: name" in refused.stdout
+
+
 def test_pre_commit_runs_the_fast_check(case) -> None:
     name, root = case
     config = yaml.safe_load((root / PRE_COMMIT).read_text())
