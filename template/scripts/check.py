@@ -80,7 +80,9 @@ def cache_root() -> Path:
 def pip(python: str, *arguments: str) -> None:
     command = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments]
     if subprocess.run(command, check=False).returncode != 0:
-        sys.exit(f"installing the checker failed: {' '.join(command)}")
+        sys.exit(f"installing the checker failed: {' '.join(command)}\nIf the template repository in "
+                 f"{ANSWERS.name} (_src_path) cannot be reached from here, set ISTIO_GITOPS_CHECK_SOURCE to a pip "
+                 "requirement for istio-gitops-check (a mirror URL or a wheel).")
 
 
 def installed(spec: str, python: str | None) -> tuple[list[str], dict[str, str]]:
