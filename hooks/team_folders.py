@@ -65,6 +65,29 @@ def _platform(platform: dict) -> dict:
     }
 
 
+def egress_gateway_service(egress_ns: str) -> str:
+    return f"istio-egressgateway.{egress_ns}.svc.cluster.local"
+
+
+def egress_request_files(platform: dict, team: dict) -> dict[str, str]:
+    """The team's ALLOW policy at the egress gateway: its namespaces, its declared hosts (by the SNI the
+    sidecars' mTLS carries), nothing else. Network owners review it (gateways/requests/)."""
+    if not team.get("egress_hosts"):
+        return {}
+    egress_ns = gateway_namespace("egress", platform["gateway_layout"])
+    policy = {
+        "apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": f"egress-{team['name']}", "namespace": egress_ns,
+                     "labels": {"istio-gitops-template/team": team["name"]}},
+        "spec": {"selector": {"matchLabels": {"istio": "egressgateway"}}, "action": "ALLOW",
+                 "rules": [{"from": [{"source": {"namespaces": list(team["namespaces"])}}],
+                            "when": [{"key": "connection.sni", "values": list(team["egress_hosts"])}]}]},
+    }
+    folder = f"gateways/requests/{team['name']}/egress"
+    return {f"{folder}/kustomization.yaml": kustomization(["authorization-policy.yaml"]),
+            f"{folder}/authorization-policy.yaml": manifest(policy)}
+
+
 def egress_annotation(host: str) -> str:
     """The namespace annotation declaring one egress host: a valid annotation name (63 characters at most, a
     digest keeps long or wildcard hosts distinct)."""
@@ -103,9 +126,12 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
     base = f"teams/{team['name']}/base/{namespace}"
     labels = {"app.kubernetes.io/part-of": platform["platform_name"], "istio-gitops-template/team": team["name"]}
     egress_ns = gateway_namespace("egress", platform["gateway_layout"])
-    hosts = ["./*", "istio-system/*"] + [f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])]
-    # What the admission policy team-sidecars-keep-declared-egress lets this namespace's Sidecars import.
+    # What the admission policy team-sidecars-keep-declared-egress lets this namespace's Sidecars import: the
+    # declared hosts, and the egress gateway's Service they are reached through.
     declared_egress = {egress_annotation(host): f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])}
+    if declared_egress:
+        declared_egress[f"{EGRESS_ANNOTATION_PREFIX}egress-gateway"] = f"{egress_ns}/{egress_gateway_service(egress_ns)}"
+    hosts = ["./*", "istio-system/*"] + list(declared_egress.values())
     policies = [
         {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
          "metadata": {"name": "default-deny", "namespace": namespace}, "spec": {}},
@@ -229,6 +255,9 @@ def argocd_files(platform: dict, team: dict) -> dict[str, str]:
         if team.get("ingress_routes"):
             apps.append(_app(platform, f"{cluster}-{name}-ingress", f"{platform['platform_name']}-gateways", cluster,
                              ingress_ns, f"gateways/requests/{name}", 6))
+        if team.get("egress_hosts"):
+            apps.append(_app(platform, f"{cluster}-{name}-egress", f"{platform['platform_name']}-gateways", cluster,
+                             gateway_namespace("egress", platform["gateway_layout"]), f"gateways/requests/{name}/egress", 6))
         files[f"tenants/{cluster}/{name}/applications.yaml"] = manifest(*apps)
     return files
 
@@ -268,6 +297,15 @@ def flux_files(platform: dict, team: dict) -> dict[str, str]:
                           "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
                           "sourceRef": {"kind": "GitRepository", "name": "platform"},
                           "path": f"./gateways/requests/{name}"}})
+        if team.get("egress_hosts"):
+            egress_ns = gateway_namespace("egress", platform["gateway_layout"])
+            documents.append(
+                {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                 "metadata": {"name": f"egress-{name}", "namespace": egress_ns},
+                 "spec": {"serviceAccountName": "network-owners", "targetNamespace": egress_ns, "interval": "10m",
+                          "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
+                          "sourceRef": {"kind": "GitRepository", "name": "platform"},
+                          "path": f"./gateways/requests/{name}/egress"}})
         resources = [f"../../../teams/{name}/clusters/{cluster}/{ns}/namespace" for ns in team["namespaces"]]
         resources.append("tenant.yaml")
         folder = f"tenants/{cluster}/{name}"
@@ -286,6 +324,7 @@ def team_files(platform_answers: dict, team: dict) -> dict[str, str]:
         for cluster in team["clusters"]:
             files |= overlay_files(team, cluster, namespace)
     files |= ingress_request_files(platform, team)
+    files |= egress_request_files(platform, team)
     files |= argocd_files(platform, team) if platform["gitops_engine"] == "argocd" else flux_files(platform, team)
     return dict(sorted(files.items()))
 

@@ -190,7 +190,37 @@ def test_services_exposed_only_by_gateways(platform) -> None:
 
 def test_declared_egress_is_on_the_team_namespace(platform) -> None:
     annotations = _team_namespace(platform)["metadata"].get("annotations", {})
-    assert annotations == {"egress.istio-gitops-template/api-github-com": "istio-egress/api.github.com"}
+    assert annotations == {"egress.istio-gitops-template/api-github-com": "istio-egress/api.github.com",
+                           "egress.istio-gitops-template/egress-gateway":
+                               "istio-egress/istio-egressgateway.istio-egress.svc.cluster.local"}
+
+
+def test_egress_gateway_authorizes_each_team_for_its_hosts_only(platform) -> None:
+    """Sidecars reach the egress gateway over Istio mTLS (one server per host, told apart by SNI), so the
+    gateway knows the caller: a default-deny ALLOW policy, and one ALLOW per team for its namespaces and its
+    declared hosts, applied as the network owners in the egress namespace."""
+    gateway = _named(platform, "Gateway", "egress")
+    servers = gateway["spec"]["servers"]
+    assert [s["hosts"] for s in servers] == [["./api.github.com"], ["./pypi.org"]]
+    assert {s["tls"]["mode"] for s in servers} == {"ISTIO_MUTUAL"}
+    rule = _named(platform, "DestinationRule", "egress-gateway-mtls")
+    assert {s["name"]: s["trafficPolicy"]["portLevelSettings"][0]["tls"] for s in rule["spec"]["subsets"]} == {
+        "api-github-com": {"mode": "ISTIO_MUTUAL", "sni": "api.github.com"}, "pypi-org": {"mode": "ISTIO_MUTUAL", "sni": "pypi.org"}}
+    default = _named(platform, "AuthorizationPolicy", "egress-gateway-default-deny")
+    assert default["spec"]["action"] == "ALLOW" and "rules" not in default["spec"], "no rule: nothing allowed by it"
+    team = _named(platform, "AuthorizationPolicy", f"egress-{TEAM}")
+    assert team["metadata"]["namespace"] == "istio-egress"
+    assert team["spec"]["rules"] == [{"from": [{"source": {"namespaces": [TEAM]}}],
+                                      "when": [{"key": "connection.sni", "values": ["api.github.com"]}]}]
+    sidecar = next(o for o in platform.unique_objects if o["kind"] == "Sidecar" and o["metadata"].get("namespace") == TEAM)
+    assert "istio-egress/istio-egressgateway.istio-egress.svc.cluster.local" in sidecar["spec"]["egress"][0]["hosts"]
+    if platform.engine == "flux":
+        unit = _named(platform, "Kustomization", f"egress-{TEAM}")
+        assert (unit["metadata"]["namespace"], unit["spec"]["serviceAccountName"], unit["spec"]["targetNamespace"]) == (
+            "istio-egress", "network-owners", "istio-egress")
+    else:
+        app = next(o for o in platform.unique_objects if o["kind"] == "Application" and o["metadata"]["name"].endswith(f"-{TEAM}-egress"))
+        assert app["spec"]["project"] == "platform-gateways" and app["spec"]["destination"]["namespace"] == "istio-egress"
 
 
 def _revision_policies(platform) -> dict[str, dict]:

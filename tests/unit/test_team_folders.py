@@ -40,7 +40,8 @@ def test_files_stay_in_team_owned_paths() -> None:
 def test_namespace_defaults() -> None:
     files = team_folders.team_files(PLATFORM, TEAM)
     sidecar = yaml.safe_load(files["teams/payments/base/payments/namespace/sidecar.yaml"])
-    assert sidecar["spec"]["egress"][0]["hosts"] == ["./*", "istio-system/*", "istio-egress/api.github.com"]
+    assert sidecar["spec"]["egress"][0]["hosts"] == ["./*", "istio-system/*", "istio-egress/api.github.com",
+                                                     "istio-egress/istio-egressgateway.istio-egress.svc.cluster.local"]
     policies = list(yaml.safe_load_all(files["teams/payments/base/payments/namespace/authorization-policies.yaml"]))
     assert policies[0] == {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
                            "metadata": {"name": "default-deny", "namespace": "payments"}, "spec": {}}
