@@ -262,6 +262,16 @@ def argocd_files(platform: dict, team: dict) -> dict[str, str]:
     return files
 
 
+def network_owners_unit(name: str, namespace: str, path: str) -> dict[str, Any]:
+    """A Flux Kustomization for a folder the network owners own (gateways/requests/): it runs in the gateway
+    namespace as their service account (flux/clusters/<c>/gateway-namespaces), never as kustomize-controller."""
+    return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"serviceAccountName": "network-owners", "targetNamespace": namespace, "interval": "10m",
+                     "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
+                     "sourceRef": {"kind": "GitRepository", "name": "platform"}, "path": f"./{path}"}}
+
+
 def flux_files(platform: dict, team: dict) -> dict[str, str]:
     name = team["name"]
     files = {}
@@ -287,25 +297,11 @@ def flux_files(platform: dict, team: dict) -> dict[str, str]:
                           "path": f"./teams/{name}/clusters/{cluster}/{ns}/workloads"}},
             ]
         if team.get("ingress_routes"):
-            # Network owners own gateways/requests/: their unit in the ingress namespace applies it, as their
-            # service account (gateways/namespaces/<ns>/rbac.yaml), never as kustomize-controller.
-            ingress_ns = gateway_namespace("ingress", platform["gateway_layout"])
-            documents.append(
-                {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                 "metadata": {"name": f"requests-{name}", "namespace": ingress_ns},
-                 "spec": {"serviceAccountName": "network-owners", "targetNamespace": ingress_ns, "interval": "10m",
-                          "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
-                          "sourceRef": {"kind": "GitRepository", "name": "platform"},
-                          "path": f"./gateways/requests/{name}"}})
+            documents.append(network_owners_unit(f"requests-{name}", gateway_namespace("ingress", platform["gateway_layout"]),
+                                                 f"gateways/requests/{name}"))
         if team.get("egress_hosts"):
-            egress_ns = gateway_namespace("egress", platform["gateway_layout"])
-            documents.append(
-                {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                 "metadata": {"name": f"egress-{name}", "namespace": egress_ns},
-                 "spec": {"serviceAccountName": "network-owners", "targetNamespace": egress_ns, "interval": "10m",
-                          "retryInterval": "2m", "timeout": "5m", "prune": True, "wait": False,
-                          "sourceRef": {"kind": "GitRepository", "name": "platform"},
-                          "path": f"./gateways/requests/{name}/egress"}})
+            documents.append(network_owners_unit(f"egress-{name}", gateway_namespace("egress", platform["gateway_layout"]),
+                                                 f"gateways/requests/{name}/egress"))
         resources = [f"../../../teams/{name}/clusters/{cluster}/{ns}/namespace" for ns in team["namespaces"]]
         resources.append("tenant.yaml")
         folder = f"tenants/{cluster}/{name}"
