@@ -78,18 +78,23 @@ def _distinct(objects: list[dict]) -> list[dict]:
 def admission_problems(platform: RenderedPlatform) -> list[str]:
     problems: set[str] = set()
     default = platform_identity(platform)
+    verdicts: dict[str, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
     for paths in cluster_entry_points(platform).values():
-        problems |= cluster_admission_problems(platform, _distinct([o for p in paths for o in platform.builds[p]]), default)
+        objects = _distinct([o for p in paths for o in platform.builds[p]])
+        problems |= cluster_admission_problems(platform, objects, default, verdicts)
     return sorted(problems)
 
 
-def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], default_identity: str) -> set[str]:
+def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], default_identity: str,
+                               verdicts: dict[str, list[str]] | None = None) -> set[str]:
     """What one cluster's policies deny of what is applied to that cluster."""
     policies = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
     bindings = [o for o in objects if o.get("kind") == "ValidatingAdmissionPolicyBinding"
                 and o.get("spec", {}).get("policyName") in policies and "Deny" in (o.get("spec", {}).get("validationActions") or [])]
     namespaces = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Namespace"}
     username = trusted_identity(policies, default_identity)
+    verdicts = {} if verdicts is None else verdicts
+    policy_keys = {id(p): json.dumps(p, sort_keys=True) for p in policies.values()}
     applies = lru_cache(maxsize=None)(lambda index, namespace: binding_applies(
         bindings[index], namespaces.get(namespace) or {"metadata": {"name": namespace}}))
     problems: set[str] = set()
@@ -102,7 +107,10 @@ def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], 
                     continue
                 if namespace and not applies(index, namespace):
                     continue
-                for message in denials(policy, request, username=username, namespace=namespaces.get(namespace)):
+                key = json.dumps([policy_keys[id(policy)], request, namespaces.get(namespace), username], sort_keys=True)
+                if key not in verdicts:
+                    verdicts[key] = denials(policy, request, username=username, namespace=namespaces.get(namespace))
+                for message in verdicts[key]:
                     what = "its pods" if request is not obj else "it"
                     problems.add(f"{platform.describe(obj)}: admission policy {policy['metadata']['name']} denies {what}: {message}")
     return problems
