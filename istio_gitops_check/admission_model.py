@@ -78,7 +78,7 @@ def _distinct(objects: list[dict]) -> list[dict]:
 def admission_problems(platform: RenderedPlatform) -> list[str]:
     problems: set[str] = set()
     default = platform_identity(platform)
-    verdicts: dict[str, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
+    verdicts: dict[tuple, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
     for paths in cluster_entry_points(platform).values():
         objects = _distinct([o for p in paths for o in platform.builds[p]])
         problems |= cluster_admission_problems(platform, objects, default, verdicts)
@@ -86,7 +86,7 @@ def admission_problems(platform: RenderedPlatform) -> list[str]:
 
 
 def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], default_identity: str,
-                               verdicts: dict[str, list[str]] | None = None) -> set[str]:
+                               verdicts: dict[tuple, list[str]] | None = None) -> set[str]:
     """What one cluster's policies deny of what is applied to that cluster."""
     policies = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
     bindings = [o for o in objects if o.get("kind") == "ValidatingAdmissionPolicyBinding"
@@ -95,19 +95,23 @@ def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], 
     username = trusted_identity(policies, default_identity)
     verdicts = {} if verdicts is None else verdicts
     policy_keys = {id(p): json.dumps(p, sort_keys=True) for p in policies.values()}
+    namespace_keys = {name: json.dumps(n, sort_keys=True) for name, n in namespaces.items()}
     applies = lru_cache(maxsize=None)(lambda index, namespace: binding_applies(
         bindings[index], namespaces.get(namespace) or {"metadata": {"name": namespace}}))
     problems: set[str] = set()
     for obj in objects:
         for request, group, version, resource in _requests(obj):
             namespace = str((request.get("metadata") or {}).get("namespace") or "")
+            request_key: str | None = None
             for index, binding in enumerate(bindings):
                 policy = policies[binding["spec"]["policyName"]]
                 if not _matches(policy, group, version, resource):
                     continue
                 if namespace and not applies(index, namespace):
                     continue
-                key = json.dumps([policy_keys[id(policy)], request, namespaces.get(namespace), username], sort_keys=True)
+                if request_key is None:
+                    request_key = json.dumps(request, sort_keys=True)
+                key = (policy_keys[id(policy)], request_key, namespace_keys.get(namespace), username)
                 if key not in verdicts:
                     verdicts[key] = denials(policy, request, username=username, namespace=namespaces.get(namespace))
                 for message in verdicts[key]:
