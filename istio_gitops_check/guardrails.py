@@ -202,7 +202,7 @@ def no_key_material(platform: RenderedPlatform) -> list[str]:
     """No Secret objects and no PEM private key or certificate anywhere in the repository."""
     problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in platform.unique_objects if obj.get("kind") == "Secret"]
     for path in platform.files:
-        text = path.read_text(errors="replace")
+        text = platform.text(path)
         if KEY_MATERIAL.search(text):
             problems.append(f"{platform.relative(path)}: contains PEM key, certificate or token material")
         if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
@@ -219,7 +219,7 @@ def no_yaml_anchors(platform: RenderedPlatform) -> list[str]:
         if path.suffix not in (".yaml", ".yml"):
             continue
         try:
-            text = path.read_text()
+            text = platform.text(path)
             if not ANCHOR_OR_ALIAS.search(text):
                 continue
             events = list(yaml.parse(text, Loader=loader))
@@ -239,7 +239,7 @@ def files_carry_header(platform: RenderedPlatform) -> list[str]:
     for path in platform.files:
         if path.name == ".copier-answers.yml" or path.parent.name == ".copier":
             continue
-        first = path.read_text(errors="replace").split("\n", 1)[0]
+        first = platform.text(path).split("\n", 1)[0]
         expected = HEADER if path.suffix != ".md" else f"<!-- {HEADER.removeprefix('# ')} -->"
         if first != expected and not first.endswith(HEADER.removeprefix("# ")):
             problems.append(f"{platform.relative(path)}: first line is not the template header")

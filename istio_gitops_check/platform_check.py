@@ -124,14 +124,15 @@ def check(root: Path, fast: bool = False) -> CheckReport:
     root = root.resolve()
     report = CheckReport(root)
     files = repository_checks.repository_files(root)
-    report.lap("list files")
+    contents = repository_checks.read_files(files)
+    report.lap("list and read files")
     with ThreadPoolExecutor(1) as background:
         # yamllint's heavy part runs in worker processes: let it overlap with the builds.
-        linted = background.submit(repository_checks.lint_yaml, root, files)
-        report.add("conflict markers", repository_checks.conflict_markers(root, files))
+        linted = background.submit(repository_checks.lint_yaml, root, files, contents)
+        report.add("conflict markers", repository_checks.conflict_markers(root, files, contents))
         report.add("answers consistent", repository_checks.answers_consistency(root))
         if not fast:
-            platform = rendered_platform.load(root, files)
+            platform = rendered_platform.load(root, files, contents)
             report.platform = platform
             report.lap("build every kustomization")
         report.add("yamllint", linted.result())

@@ -74,6 +74,7 @@ class RenderedPlatform:
     helm_releases: list[HelmRelease] = field(default_factory=list)
     wiring_problems: list[str] = field(default_factory=list)
     origins: dict[int, str] = field(default_factory=dict)
+    contents: dict[Path, bytes] = field(default_factory=dict, repr=False)
 
     # Derived views, computed once: load() fills builds first, and forget() drops them if builds change.
     @cached_property
@@ -119,11 +120,19 @@ class RenderedPlatform:
         for name in ("objects", "unique_objects", "entry_points", "_folders", "applied_unique_objects"):
             self.__dict__.pop(name, None)
 
+    def text(self, path: Path) -> str:
+        """One of the repository's files as text (undecodable bytes replaced), from the bytes read once."""
+        data = self.contents.get(path)
+        return data.decode(errors="replace") if data is not None else path.read_text(errors="replace")
+
     def documents(self, path: Path) -> list[dict]:
         """The mapping documents of one of the repository's files, parsed once per check."""
         cache = self.__dict__.setdefault("_documents", {})
         if path not in cache:
-            cache[path] = documents(path)
+            try:
+                cache[path] = [d for d in parse_all(self.text(path)) if isinstance(d, dict)] if path in self.contents else documents(path)
+            except yaml.YAMLError:
+                cache[path] = []
         return cache[path]
 
     @property
@@ -464,26 +473,31 @@ def cluster_entry_points(platform: RenderedPlatform) -> dict[str, list[Path]]:
     return {cluster: sorted(paths) for cluster, paths in sorted(found.items())}
 
 
-def copy_repository(root: Path, files: list[Path], workdir: Path) -> None:
+def copy_repository(root: Path, files: list[Path], workdir: Path, contents: dict[Path, bytes] | None = None) -> None:
     """The repository's own files (not what git ignores, such as caches) in a scratch folder."""
     relative = [str(path.relative_to(root)) for path in files]
     for folder in sorted({os.path.dirname(r) for r in relative}):
         os.makedirs(os.path.join(workdir, folder), exist_ok=True)
     for path, name in zip(files, relative, strict=True):
-        shutil.copyfile(path, os.path.join(workdir, name))
+        if contents is not None and path in contents:
+            with open(os.path.join(workdir, name), "wb") as copy:
+                copy.write(contents[path])
+        else:
+            shutil.copyfile(path, os.path.join(workdir, name))
 
 
-def load(root: Path, files: list[Path] | None = None) -> RenderedPlatform:
+def load(root: Path, files: list[Path] | None = None, contents: dict[Path, bytes] | None = None) -> RenderedPlatform:
     """Build every kustomization of the repository as its engine would and collect the Helm releases.
 
-    `files`: the repository's files (repository_checks.repository_files), listed again when not given."""
+    `files`: the repository's files (repository_checks.repository_files), listed again when not given;
+    `contents`: their bytes, read once by the caller (read again here when not given)."""
     from istio_gitops_check.repository_checks import repository_files
 
     root = root.resolve()
     files = files if files is not None else repository_files(root)
     with tempfile.TemporaryDirectory(dir=SCRATCH if os.access(SCRATCH, os.W_OK) else None) as scratch:
         workdir = Path(scratch) / "repo"
-        copy_repository(root, files, workdir)
+        copy_repository(root, files, workdir, contents)
         engine = prepare_engine_workdir(root, workdir)
         folders = kustomize_render.find_kustomizations(workdir)
         kustomizations = {root / d.relative_to(workdir): mapping(d / "kustomization.yaml") for d in folders}
@@ -519,7 +533,8 @@ def load(root: Path, files: list[Path] | None = None) -> RenderedPlatform:
                 objects = kustomize_render.objects(substitute(rendered, variables))
                 origins.update(take_origins(objects, directory, workdir))
                 builds[target] = objects
-    platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring, origins=origins)
+    platform = RenderedPlatform(root, engine, files, kustomizations, builds, errors, wiring_problems=wiring, origins=origins,
+                                contents=contents or {})
     add_argocd_directory_sources(platform)
     argo, argo_problems = argocd_helm_releases(platform)
     flux, flux_problems = flux_helm_releases(platform)

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,17 @@ def repository_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
 
 
-def conflict_markers(root: Path, files: list[Path]) -> list[str]:
+def read_files(files: list[Path]) -> dict[Path, bytes]:
+    """Every file's bytes, read once per check: the rules share them instead of reading the tree six times."""
+    return {path: path.read_bytes() for path in files}
+
+
+def _text(path: Path, contents: Mapping[Path, bytes] | None) -> str:
+    """A file's text (UnicodeDecodeError when it is not UTF-8)."""
+    return (contents[path] if contents is not None and path in contents else path.read_bytes()).decode()
+
+
+def conflict_markers(root: Path, files: list[Path], contents: Mapping[Path, bytes] | None = None) -> list[str]:
     """Lines a `copier update` (or a git merge) left as conflict markers, and `.rej` files of `--conflict rej`."""
     problems = []
     for path in files:
@@ -50,7 +61,7 @@ def conflict_markers(root: Path, files: list[Path]) -> list[str]:
             problems.append(f"{relative}: copier could not apply a change here; merge it into the file it names, then delete this file")
             continue
         try:
-            text = path.read_text()
+            text = _text(path, contents)
         except (UnicodeDecodeError, OSError):
             continue
         if not CONFLICT_START.search(text):
@@ -120,7 +131,7 @@ def _lint_all(config_text: str, texts: list[str]) -> list[list[list[Any]]]:
     return results
 
 
-def lint_yaml(root: Path, files: list[Path]) -> list[str]:
+def lint_yaml(root: Path, files: list[Path], contents: Mapping[Path, bytes] | None = None) -> list[str]:
     """yamllint every YAML file with the config the platform repo ships (its defaults if it has none).
 
     Generated repos repeat the same text per cluster and team, and most files do not change between two
@@ -139,7 +150,7 @@ def lint_yaml(root: Path, files: list[Path]) -> list[str]:
         if path.suffix not in (".yaml", ".yml") or config.is_file_ignored(relative):
             continue
         try:
-            texts.setdefault(path.read_text(), []).append(relative)
+            texts.setdefault(_text(path, contents), []).append(relative)
         except UnicodeDecodeError:
             problems.append(f"{relative}: not UTF-8 text")
     store = f"yamllint-{hashlib.sha256(f'{LINT_RESULTS_FORMAT}|{yamllint_version}|{config_text}'.encode()).hexdigest()[:16]}"
