@@ -16,6 +16,7 @@ import pytest
 from istio_gitops_check.platform_check import check, summary
 from istio_gitops_check.rbac_reach import can
 from tests.conftest import copy_platform, init_repo
+from tests.test_check_command import CLUSTER_ADMIN_BINDING
 from tests.test_team_onboarding import onboard
 
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
@@ -25,19 +26,7 @@ TEAMS = ("payments", "shop", "search")
 NETWORK_OWNED = "gateways/base/istio-ingress/ingress-gateway.yaml"
 
 ATTEMPTS = {
-    "ClusterRoleBinding": """apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: network-owners-admin
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: cluster-admin
-subjects:
-  - apiGroup: rbac.authorization.k8s.io
-    kind: Group
-    name: network-owners
-""",
+    "ClusterRoleBinding": CLUSTER_ADMIN_BINDING,
     "Namespace": """apiVersion: v1
 kind: Namespace
 metadata:
