@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from istio_gitops_check.admission_cel import binding_applies, denials
 from istio_gitops_check.kubernetes_kinds import group_of, resource_of
-from istio_gitops_check.rendered_platform import RenderedPlatform, cluster_entry_points
+from istio_gitops_check.rendered_platform import RenderedPlatform, cluster_entry_points, distinct
 from istio_gitops_check.yaml_documents import mapping
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
@@ -68,19 +68,12 @@ def trusted_identity(policies: dict[str, dict], default: str) -> str:
     return default
 
 
-def _distinct(objects: list[dict]) -> list[dict]:
-    seen: dict[str, dict] = {}
-    for obj in objects:
-        seen.setdefault(json.dumps(obj, sort_keys=True), obj)
-    return list(seen.values())
-
-
 def admission_problems(platform: RenderedPlatform) -> list[str]:
     problems: set[str] = set()
     default = platform_identity(platform)
     verdicts: dict[tuple, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
     for paths in cluster_entry_points(platform).values():
-        objects = _distinct([o for p in paths for o in platform.builds[p]])
+        objects = distinct([o for p in paths for o in platform.builds[p]])
         problems |= cluster_admission_problems(platform, objects, default, verdicts)
     return sorted(problems)
 

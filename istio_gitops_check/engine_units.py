@@ -42,6 +42,13 @@ def _matches(allowed: set[tuple[str, str]], group: str, kind: str) -> bool:
     return any(g in (group, "*") and k in (kind, "*") for g, k in allowed)
 
 
+def _files_read(platform: RenderedPlatform, graph: IncludeGraph, path) -> set[str]:
+    """The files that can change what a unit applies from `path`: its include chains, and the file each object
+    came from (which covers Argo CD directory sources and Flux's generated kustomizations)."""
+    return graph.files_read(str(path)) | {str(platform.root / platform.origin(o)) for o in platform.builds[path]
+                                          if platform.origin(o) != "."}
+
+
 def argocd_units(platform: RenderedPlatform, graph: IncludeGraph) -> list[EngineUnit]:
     objects = platform.applied_unique_objects
     projects = {o["metadata"]["name"]: o.get("spec", {}) for o in objects if o.get("kind") == "AppProject"}
@@ -56,8 +63,7 @@ def argocd_units(platform: RenderedPlatform, graph: IncludeGraph) -> list[Engine
         for path in paths:
             if path not in platform.builds:
                 continue
-            files |= graph.files_read(str(path))
-            files |= {str(platform.root / platform.origin(o)) for o in platform.builds[path] if platform.origin(o) != "."}
+            files |= _files_read(platform, graph, path)
         namespaces = {d.get("namespace") for d in project.get("destinations", []) if d.get("name") in (cluster, "*")}
         cluster_white, cluster_black = _kinds(project.get("clusterResourceWhitelist")), _kinds(project.get("clusterResourceBlacklist"))
         ns_white = _kinds(project.get("namespaceResourceWhitelist"))
@@ -88,7 +94,7 @@ def flux_units(platform: RenderedPlatform, graph: IncludeGraph) -> list[EngineUn
         path = (platform.root / str(spec.get("path", "")).removeprefix("./")).resolve()
         if path not in platform.builds:
             continue
-        files = graph.files_read(str(path)) | {str(platform.root / platform.origin(o)) for o in platform.builds[path] if platform.origin(o) != "."}
+        files = _files_read(platform, graph, path)
         target = spec.get("targetNamespace")
         identity = (namespace, account)
 

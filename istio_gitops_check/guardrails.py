@@ -14,7 +14,7 @@ import yaml
 
 from istio_gitops_check import cross_cluster
 from istio_gitops_check.admission_model import admission_problems
-from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS
+from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, kind_name
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
 from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
 
@@ -28,16 +28,6 @@ ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io
 # Where an anchor (&name) or alias (*name) can start a YAML token; a cheap filter before parsing a file.
 ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
 SYNC_WAVE_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "apps")
-
-
-def _kind_name(obj: dict) -> str:
-    meta = obj.get("metadata", {})
-    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind')} {where}{meta.get('name')}"
-
-
-def _group(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
 
 
 def builds_cleanly(platform: RenderedPlatform) -> list[str]:
@@ -104,7 +94,7 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
         f"{platform.describe(obj)}: only istiod lives in istio-system"
         for obj in platform.unique_objects
         if obj.get("metadata", {}).get("namespace") == "istio-system"
-        and (_group(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
+        and (group_of(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
     ]
     return problems
 
@@ -257,7 +247,7 @@ def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
             if "apiVersion" in doc and "kind" in doc:
                 meta = doc.get("metadata", {})
                 if (doc["kind"], meta.get("namespace"), meta.get("name")) not in built:
-                    problems.append(f"{platform.relative(path)}: {_kind_name(doc)} is in no kustomization")
+                    problems.append(f"{platform.relative(path)}: {kind_name(doc)} is in no kustomization")
     return problems
 
 
@@ -295,13 +285,13 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
             cluster_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("clusterResourceWhitelist", [])}
             namespaced_kinds = {(k.get("group", ""), k.get("kind")) for k in project.get("namespaceResourceWhitelist", [])}
             for obj in platform.builds[directory]:
-                key = (_group(obj.get("apiVersion", "")), obj.get("kind"))
+                key = (group_of(obj.get("apiVersion", "")), obj.get("kind"))
                 whitelist = cluster_kinds if obj.get("kind") in CLUSTER_SCOPED_KINDS else namespaced_kinds
                 if key not in whitelist:
-                    problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {_kind_name(obj)}")
+                    problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {kind_name(obj)}")
                 namespace = obj.get("metadata", {}).get("namespace")
                 if namespace and namespace != dest.get("namespace"):
-                    problems.append(f"{platform.origin(app)}: Application {name}: {_kind_name(obj)} lies outside its destination namespace")
+                    problems.append(f"{platform.origin(app)}: Application {name}: {kind_name(obj)} lies outside its destination namespace")
                 if obj.get("kind") == "Namespace" and obj["metadata"]["name"] != dest.get("namespace"):
                     problems.append(f"{platform.origin(app)}: Application {name}: creates Namespace {obj['metadata']['name']} it does not target")
         if any(k.get("kind") in ("EnvoyFilter", "*") for k in project.get("namespaceResourceWhitelist", [])) and not all(

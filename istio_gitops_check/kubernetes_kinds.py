@@ -27,6 +27,13 @@ CLUSTER_SCOPED_KINDS = frozenset(
 IRREGULAR_PLURALS = {"Endpoints": "endpoints"}
 
 
+def kind_name(obj: dict) -> str:
+    """`Kind namespace/name` (or `Kind name` for cluster-scoped objects), the way problems name an object."""
+    meta = obj.get("metadata") or {}
+    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind')} {where}{meta.get('name')}"
+
+
 def group_of(api_version: str) -> str:
     """`apps/v1` -> `apps`, `v1` -> '' (the core group)."""
     return api_version.split("/")[0] if "/" in api_version else ""

@@ -48,9 +48,13 @@ def find_kustomizations(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _options(unrestricted: bool) -> bytes:
+def _build_options(unrestricted: bool) -> pykustomize.BuildOptions:
     restriction = pykustomize.LoadRestrictions.NONE if unrestricted else pykustomize.LoadRestrictions.ROOT_ONLY
-    return pykustomize.BuildOptions(load_restrictions=restriction).to_json().encode()
+    return pykustomize.BuildOptions(load_restrictions=restriction)
+
+
+def _options(unrestricted: bool) -> bytes:
+    return _build_options(unrestricted).to_json().encode()
 
 
 def _native_build_json(path: Path, unrestricted: bool) -> tuple[list[dict] | None, str]:
@@ -116,23 +120,13 @@ def build(path: Path, unrestricted: bool = False) -> str:
     `unrestricted` turns the load restrictor off, as Flux's kustomize-controller does (it chroots
     to the source instead; callers check that nothing outside the repository is read).
     """
-    restriction = pykustomize.LoadRestrictions.NONE if unrestricted else pykustomize.LoadRestrictions.ROOT_ONLY
-    options = pykustomize.BuildOptions(load_restrictions=restriction)
-    with _native_lock, tempfile.TemporaryFile() as captured:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
+    with _native_lock, _stderr_captured() as warnings:
         try:
-            result = asyncio.run(pykustomize.build(path, options))
+            result = asyncio.run(pykustomize.build(path, _build_options(unrestricted)))
         except pykustomize.KustomizeError as error:
             raise KustomizeBuildFailed(f"{path}: {error}") from error
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        captured.seek(0)
-        warnings = captured.read().decode(errors="replace").strip()
-    if warnings:
-        raise KustomizeBuildFailed(f"{path}: kustomize printed warnings: {warnings}")
+    if warnings[0]:
+        raise KustomizeBuildFailed(f"{path}: kustomize printed warnings: {warnings[0]}")
     return result.yaml
 
 

@@ -198,9 +198,4 @@ def boundary_problems(platform: RenderedPlatform) -> list[str]:
 
 
 def _rbac_objects(platform: RenderedPlatform) -> list[dict]:
-    seen: dict[tuple, dict] = {}
-    for obj in platform.objects:
-        if obj.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
-            meta = obj.get("metadata") or {}
-            seen.setdefault((obj["kind"], meta.get("namespace"), meta.get("name"), repr(obj)), obj)
-    return list(seen.values())
+    return [o for o in platform.unique_objects if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")]

@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from istio_gitops_check import kustomize_render
+from istio_gitops_check.kubernetes_kinds import kind_name
 from istio_gitops_check.yaml_documents import documents, mapping, parse, parse_all
 
 ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
@@ -63,6 +64,15 @@ class HelmRelease:
     values: dict = field(hash=False, compare=False)
 
 
+def distinct(objects: list[dict]) -> list[dict]:
+    """Objects without exact repeats, the first one seen kept (a base and its overlays render the same object;
+    clusters render same-named objects with different content, and those are all kept)."""
+    seen: dict[str, dict] = {}
+    for obj in objects:
+        seen.setdefault(json.dumps(obj, sort_keys=True), obj)
+    return list(seen.values())
+
+
 @dataclass
 class RenderedPlatform:
     root: Path
@@ -84,12 +94,8 @@ class RenderedPlatform:
 
     @cached_property
     def unique_objects(self) -> list[dict]:
-        """Objects without exact repeats (a base and its overlays render the same object; clusters render
-        same-named objects with different content, and those are all kept). The first one seen is kept."""
-        seen: dict[str, dict] = {}
-        for obj in self.objects:
-            seen.setdefault(json.dumps(obj, sort_keys=True), obj)
-        return list(seen.values())
+        """Every object of every build, without exact repeats."""
+        return distinct(self.objects)
 
     @cached_property
     def entry_points(self) -> list[Path]:
@@ -109,11 +115,7 @@ class RenderedPlatform:
     @cached_property
     def applied_unique_objects(self) -> list[dict]:
         """What the engines apply: the entry points' objects without exact repeats (bootstrap stand-ins included)."""
-        seen: dict[str, dict] = {}
-        for directory in self.entry_points:
-            for obj in self.builds[directory]:
-                seen.setdefault(json.dumps(obj, sort_keys=True), obj)
-        return list(seen.values())
+        return distinct([obj for directory in self.entry_points for obj in self.builds[directory]])
 
     def forget(self) -> None:
         """Drop the derived views after builds changed."""
@@ -154,9 +156,7 @@ class RenderedPlatform:
 
     def describe(self, obj: dict) -> str:
         """`file: Kind namespace/name`, the way problems name an object."""
-        meta = obj.get("metadata", {})
-        where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
-        return f"{self.origin(obj)}: {obj.get('kind')} {where}{meta.get('name')}"
+        return f"{self.origin(obj)}: {kind_name(obj)}"
 
 
 def merge_values(base: dict, override: dict) -> dict:
