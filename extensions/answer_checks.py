@@ -25,7 +25,10 @@ VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 SUPPORTED_MINORS = (29, 30, 31)
 GIT_URL = re.compile(r"^(https://[^\s/]+/\S+|ssh://[^\s/]+/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$")
 GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@/-]*$")
-CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity"})
+CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity", "platform"})
+# The Kubernetes distributions the istio-cni chart ships a platform profile for (files/profile-platform-*.yaml,
+# the same six in 1.29, 1.30 and 1.31); they keep the CNI binaries and configuration in their own directories.
+CNI_PLATFORMS = ("gke", "k3d", "k3s", "microk8s", "minikube", "openshift")
 CLUSTER_NAME_MAX = 40
 
 
@@ -131,7 +134,7 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         who = f"cluster '{name}'" if name is not None else f"clusters[{index}]"
         extra = sorted(set(map(str, cluster)) - CLUSTER_FIELDS)
         if extra:
-            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels, gitops_identity"
+            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels, gitops_identity, platform"
         problem = dns_label_problem(name, CLUSTER_NAME_MAX)
         if problem:
             return f"{who}: {problem}"
@@ -149,6 +152,9 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
             problem = gitops_identity_problem(cluster["gitops_identity"])
             if problem:
                 return f"{who}: {problem}"
+        if "platform" in cluster and cluster["platform"] not in CNI_PLATFORMS:
+            return (f"{who}: platform '{cluster['platform']}' is not one istio-cni knows; use one of "
+                    f"{', '.join(CNI_PLATFORMS)}, or leave platform out for other distributions (EKS, AKS, kubeadm)")
         labels = cluster.get("labels", {})
         if not isinstance(labels, Mapping):
             return f"{who}: labels must be a mapping such as {{region: eu-west-1, environment: prod}}"

@@ -23,6 +23,7 @@ RESERVED_NAMESPACES = frozenset(
         "kube-node-lease",
         "istio-system",
         "istio-config",
+        "istio-cni",
         "istio-ingress",
         "istio-egress",
         "istio-eastwest",

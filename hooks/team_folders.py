@@ -38,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from manifest_files import kustomization, manifest, write_files  # noqa: E402
 
 EGRESS_ANNOTATION_PREFIX = "egress.istio-gitops-template/"
+# Team pods run unprivileged: istio-cni sets up their traffic redirection, so the injected proxy needs no
+# NET_ADMIN init container. A workload that needs more is a cluster admins' decision in the namespace file.
+POD_SECURITY_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
 CODEOWNERS_BEGIN = "# BEGIN teams (one line per team, kept sorted by team onboarding)"
 CODEOWNERS_END = "# END teams"
 MESH_WIDE_ISTIO_KINDS = (
@@ -150,7 +153,7 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
             ["namespace.yaml", "rbac.yaml", "sidecar.yaml", "authorization-policies.yaml", "network-policy.yaml"]),
         f"{base}/namespace/namespace.yaml": manifest({
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {**labels, "istio.io/rev": team["revision_tag"]},
+            "metadata": {"name": namespace, "labels": {**labels, **POD_SECURITY_RESTRICTED, "istio.io/rev": team["revision_tag"]},
                          **({"annotations": declared_egress} if declared_egress else {})}}),
         f"{base}/namespace/rbac.yaml": manifest(
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",

@@ -9,7 +9,8 @@ Each cluster is judged on its own: the objects its entry points apply, against i
 requests by the identity its policies trust as "the platform" (the `platform` variable of its
 namespace-revision policy; by default Argo CD's application controller or Flux's kustomize-controller), since
 that is who applies the repo there. Pods are not rendered here (the controllers create them), so the pod rules
-are checked on the pod templates of workloads.
+are checked on the pod templates of workloads, as the injector leaves them (sidecar_injection.py); Pod Security
+Admission judges the same pods at the level their namespace enforces (pod_security.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from functools import lru_cache
 
 from istio_gitops_check.admission_cel import binding_applies, denials
 from istio_gitops_check.kubernetes_kinds import group_of, resource_of
+from istio_gitops_check.pod_security import namespace_level, violations
 from istio_gitops_check.rendered_platform import RenderedPlatform, cluster_entry_points, distinct
+from istio_gitops_check.sidecar_injection import Injection, injected, injection_by_label
 from istio_gitops_check.yaml_documents import mapping
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
@@ -72,15 +75,30 @@ def admission_problems(platform: RenderedPlatform) -> list[str]:
     problems: set[str] = set()
     default = platform_identity(platform)
     verdicts: dict[tuple, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
-    for paths in cluster_entry_points(platform).values():
+    for cluster, paths in cluster_entry_points(platform).items():
         objects = distinct([o for p in paths for o in platform.builds[p]])
-        problems |= cluster_admission_problems(platform, objects, default, verdicts)
+        injection = injection_by_label([r for r in platform.helm_releases if r.cluster == cluster])
+        problems |= cluster_admission_problems(platform, objects, default, verdicts, injection)
     return sorted(problems)
 
 
+def pod_security_problems(platform: RenderedPlatform, obj: dict, pod: dict, namespace: dict | None,
+                          injection: dict[str, Injection]) -> list[str]:
+    """What Pod Security Admission refuses of the pods a workload creates, sidecar included."""
+    if namespace is None:
+        return []  # a namespace the repo does not apply: its level is not ours to know
+    level = namespace_level(namespace)
+    found = violations(injected(pod, namespace, injection), level)
+    if not found:
+        return []
+    name = namespace["metadata"]["name"]
+    return [f"{platform.describe(obj)}: Pod Security {level} in namespace {name} refuses its pods: {'; '.join(found)}"]
+
+
 def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], default_identity: str,
-                               verdicts: dict[tuple, list[str]] | None = None) -> set[str]:
-    """What one cluster's policies deny of what is applied to that cluster."""
+                               verdicts: dict[tuple, list[str]] | None = None,
+                               injection: dict[str, Injection] | None = None) -> set[str]:
+    """What one cluster's policies, and Pod Security, deny of what is applied to that cluster."""
     policies = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
     bindings = [o for o in objects if o.get("kind") == "ValidatingAdmissionPolicyBinding"
                 and o.get("spec", {}).get("policyName") in policies and "Deny" in (o.get("spec", {}).get("validationActions") or [])]
@@ -95,6 +113,8 @@ def cluster_admission_problems(platform: RenderedPlatform, objects: list[dict], 
     for obj in objects:
         for request, group, version, resource in _requests(obj):
             namespace = str((request.get("metadata") or {}).get("namespace") or "")
+            if resource == "pods":
+                problems.update(pod_security_problems(platform, obj, request, namespaces.get(namespace), injection or {}))
             request_key: str | None = None
             for index, binding in enumerate(bindings):
                 policy = policies[binding["spec"]["policyName"]]

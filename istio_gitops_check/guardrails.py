@@ -17,6 +17,7 @@ from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, kind_name
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
 from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
+from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
@@ -170,6 +171,57 @@ def gateway_hosts_namespace_scoped(platform: RenderedPlatform) -> list[str]:
                 if scope not in (".", namespace):
                     problems.append(f"{platform.describe(obj)}: host {host!r} accepts VirtualServices from "
                                     f"{'every namespace' if scope in ('', '*') else scope}; write it as './{str(host).rpartition('/')[2]}'")
+    return problems
+
+
+def pod_security_enforced(platform: RenderedPlatform) -> list[str]:
+    """Every namespace the repo applies enforces Pod Security: `restricted` in istio-system, istio-config and the
+    gateway namespaces, at least `baseline` elsewhere, `privileged` only where the istio-cni node agent runs."""
+    problems = []
+    cni_namespaces = {r.namespace for r in platform.helm_releases if r.chart == "cni"}
+    platform_namespaces = {"istio-system", ROOT_NAMESPACE} | {r.namespace for r in platform.helm_releases if r.chart == "gateway"}
+    for obj in platform.applied_unique_objects:
+        if obj.get("kind") != "Namespace":
+            continue
+        name = obj["metadata"]["name"]
+        level = (obj["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+        if level is None:
+            problems.append(f"{platform.describe(obj)}: no pod-security.kubernetes.io/enforce label; "
+                            "without it any pod runs privileged (restricted, or baseline where a workload needs it)")
+        elif name in cni_namespaces:
+            continue
+        elif level == "privileged":
+            problems.append(f"{platform.describe(obj)}: Pod Security privileged hands pods the node; only the istio-cni "
+                            "node agent's namespace may be privileged")
+        elif name in platform_namespaces and level != "restricted":
+            problems.append(f"{platform.describe(obj)}: Pod Security {level}; the platform's own namespaces enforce restricted")
+    return problems
+
+
+def istio_cni_runs_alone(platform: RenderedPlatform) -> list[str]:
+    """Per cluster: istiod's `cni.enabled` matches an istio-cni release, which has a namespace of its own."""
+    problems = []
+    for cluster, releases in sorted(_by_cluster(platform.helm_releases).items()):
+        cni = [r for r in releases if r.chart == "cni"]
+        for release in (r for r in releases if r.chart == "istiod"):
+            wants_cni = Injection.from_values(release.values).cni
+            if wants_cni and not cni:
+                problems.append(f"{release.declared_in}: istiod {release.release_name} expects the istio-cni node agent, "
+                                f"which cluster {cluster} does not install: injected pods would never start")
+            if cni and not wants_cni:
+                problems.append(f"{release.declared_in}: istiod {release.release_name} does not set cni.enabled: its pods get "
+                                "the NET_ADMIN istio-init container, which Pod Security refuses")
+        for release in cni:
+            others = [r.release_name for r in releases if r.namespace == release.namespace and r.chart != "cni"]
+            if others:
+                problems.append(f"{release.declared_in}: namespace {release.namespace} is privileged for istio-cni and "
+                                f"must hold nothing else, but also gets {', '.join(others)}")
+    cni_namespaces = {r.namespace for r in platform.helm_releases if r.chart == "cni"}
+    problems += [
+        f"{platform.describe(obj)}: {obj['metadata']['namespace']} is privileged for istio-cni and must hold nothing else"
+        for obj in platform.unique_objects
+        if (obj.get("metadata") or {}).get("namespace") in cni_namespaces
+    ]
     return problems
 
 
@@ -337,8 +389,8 @@ def _sync_step(spec: dict) -> str | None:
     sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
     charts = {s.get("chart") for s in sources if "chart" in s}
     paths = [s.get("path", "") for s in sources if "path" in s]
-    if "base" in charts or any(p.startswith("gateways/namespaces/") for p in paths):
-        return "istio-base"  # CRDs and the namespaces everything else installs into
+    if charts & {"base", "cni"} or any(p.startswith("gateways/namespaces/") for p in paths):
+        return "istio-base"  # CRDs, the CNI node agent, and the namespaces everything else installs into
     if "istiod" in charts:
         return "istiod"
     if any(p.startswith(("apps/", "teams/", "gateways/requests/")) for p in paths):
@@ -396,7 +448,7 @@ def _flux_step(kustomization: dict) -> str | None:
     name = kustomization["metadata"]["name"]
     if kustomization["metadata"].get("namespace") != "flux-system" or name == "flux-system":
         return None
-    if name == "istio-base":
+    if name in ("istio-base", "istio-cni"):
         return "istio-base"
     if name.startswith("istiod-"):
         return "istiod"
@@ -629,6 +681,8 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "STRICT mTLS by default": strict_mtls_by_default,
     "default Sidecar limits egress": default_sidecar_limits_egress,
     "gateways outside istio-system": gateways_outside_istio_system,
+    "Pod Security enforced": pod_security_enforced,
+    "istio-cni runs alone": istio_cni_runs_alone,
     "Gateway hosts namespace-scoped": gateway_hosts_namespace_scoped,
     "no key material": no_key_material,
     "files carry the header": files_carry_header,

@@ -271,7 +271,14 @@ def emulate_flux_bootstrap(workdir: Path, cluster_dir: Path, git_url: str, git_b
     system = cluster_dir / "flux-system"
     system.mkdir(exist_ok=True)
     note = {EMULATED: "flux-bootstrap"}
-    components: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system", "annotations": note}}]
+    # As Flux's install manifests have them: the namespace only warns at restricted, and every controller is
+    # written to pass restricted.
+    namespace_labels = {"app.kubernetes.io/instance": "flux-system", "app.kubernetes.io/part-of": "flux",
+                        "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "latest"}
+    restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True,
+                  "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    components: list[dict] = [{"apiVersion": "v1", "kind": "Namespace",
+                               "metadata": {"name": "flux-system", "labels": namespace_labels, "annotations": note}}]
     for controller in FLUX_CONTROLLERS:
         labels = {"app": controller}
         components.append({"apiVersion": "v1", "kind": "ServiceAccount",
@@ -280,9 +287,10 @@ def emulate_flux_bootstrap(workdir: Path, cluster_dir: Path, git_url: str, git_b
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": controller, "namespace": "flux-system", "annotations": note},
             "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
-                "serviceAccountName": controller,
+                "serviceAccountName": controller, "securityContext": {"fsGroup": 1337},
                 "containers": [{"name": "manager", "image": f"ghcr.io/fluxcd/{controller}",
-                                "args": ["--watch-all-namespaces=true", "--log-level=info"]}]}}},
+                                "args": ["--watch-all-namespaces=true", "--log-level=info"],
+                                "securityContext": restricted}]}}},
         })
     sync = [
         {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",

@@ -84,11 +84,11 @@ def container(name: str = "api", **security: object) -> dict:
 
 
 def test_team_pods_keep_the_node_out_of_reach(platform) -> None:
-    """Pod Security baseline's node-protecting rules, held by the policy until istio-cni lets Pod Security itself
-    enforce them: the injected istio-init may add NET_ADMIN and NET_RAW, nothing else may."""
+    """Pod Security baseline's node-protecting rules, held by the policy as well as by Pod Security restricted:
+    with istio-cni the injected pod adds no capability, so no container may add NET_ADMIN, whatever its name."""
     policy = _named(platform, "ValidatingAdmissionPolicy", "team-pods-stay-in-the-mesh")
     injected = with_spec(containers=[container(), container("istio-proxy", runAsUser=1337, capabilities={"drop": ["ALL"]})],
-                         initContainers=[container("istio-init", capabilities={"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]})])
+                         initContainers=[container("istio-validation", runAsUser=1337, capabilities={"drop": ["ALL"]})])
     for request in (injected, with_spec(containers=[container(capabilities={"add": ["NET_BIND_SERVICE"]})]),
                     with_spec(volumes=[{"name": "data", "emptyDir": {}}]), with_spec(hostPID=False)):
         assert denials(policy, request) == [], request
@@ -100,15 +100,21 @@ def test_team_pods_keep_the_node_out_of_reach(platform) -> None:
         "hostPID": with_spec(hostPID=True),
         "hostIPC": with_spec(hostIPC=True),
         "SYS_ADMIN": with_spec(containers=[container(capabilities={"add": ["SYS_ADMIN"]})]),
-        "NET_ADMIN outside istio-init": with_spec(containers=[container(capabilities={"add": ["NET_ADMIN"]})]),
+        "NET_ADMIN": with_spec(containers=[container(capabilities={"add": ["NET_ADMIN"]})]),
+        "NET_ADMIN in a container named istio-init": with_spec(
+            initContainers=[container("istio-init", capabilities={"add": ["NET_ADMIN", "NET_RAW"]})]),
     }.items():
         assert denials(policy, request), attempt
 
 
-def test_gateway_namespaces_enforce_pod_security_baseline(platform) -> None:
-    labels = _named(platform, "Namespace", "istio-ingress")["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+def test_pod_security_is_restricted_everywhere_but_the_cni_node_agent(platform) -> None:
+    levels = {o["metadata"]["name"]: o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+              for o in platform.unique_objects if o["kind"] == "Namespace"}
+    assert levels.pop("istio-cni") == "privileged"
+    assert {"istio-system", "istio-config", "istio-ingress", TEAM} <= set(levels)
+    assert set(levels.values()) == {"restricted"}, levels
+    team = _team_namespace(platform)["metadata"]["labels"]
+    assert team["pod-security.kubernetes.io/warn"] == team["pod-security.kubernetes.io/audit"] == "restricted"
 
 
 def sidecar(egress_hosts: list[str] | None = None, mode: str | None = None) -> dict:

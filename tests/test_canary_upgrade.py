@@ -39,7 +39,8 @@ NEW_VALUES = "mesh/revisions/1-31-1/istiod.values.yaml"
 ARGO_EXPECTED = {
     "add canary": {
         "added": {NEW_VALUES},
-        "modified": {"clusters/eu-1/istiod.yaml", "clusters/us-1/istiod.yaml", "clusters/eu-1/istio-base.yaml", "clusters/us-1/istio-base.yaml"},
+        # base and the CNI node agent follow the newest installed version
+        "modified": {f"clusters/{c}/{f}" for c in ("eu-1", "us-1") for f in ("istiod.yaml", "istio-base.yaml", "istio-cni.yaml")},
         "deleted": set(),
     },
     "promote": {
@@ -53,7 +54,7 @@ FLUX_EXPECTED = {
     "add canary": {
         "added": {NEW_VALUES, "flux/releases/istiod-1-31-1/helm-release.yaml", "flux/releases/istiod-1-31-1/kustomization.yaml"}
         | {f"flux/clusters/{c}/istiod-1-31-1/kustomization.yaml" for c in ("eu-1", "us-1")},
-        "modified": {"flux/releases/istio-base/helm-release.yaml"}
+        "modified": {"flux/releases/istio-base/helm-release.yaml", "flux/releases/istio-cni/helm-release.yaml"}
         | {f"clusters/{c}/{f}" for c in ("eu-1", "us-1") for f in ("istio-control-plane.yaml", "gateways.yaml", "mesh-config.yaml")},
         "deleted": set(),
     },

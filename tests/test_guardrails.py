@@ -151,6 +151,15 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "mesh/clusters/cluster-1/istiod.values.yaml", "clusterName: cluster-1", "clusterName: cluster-2"),
         "mesh/clusters/cluster-1/istiod.values.yaml: clusterName is 'cluster-2'",
     ),
+    "Pod Security enforced": (
+        lambda r: replace(r / "gateways/namespaces/istio-ingress/namespace.yaml",
+                          "pod-security.kubernetes.io/enforce: restricted", "pod-security.kubernetes.io/enforce: privileged"),
+        "Namespace istio-ingress: Pod Security privileged hands pods the node",
+    ),
+    "istio-cni runs alone": (
+        lambda r: replace(r / ISTIOD_VALUES, "cni:\n  enabled: true", "cni:\n  enabled: false"),
+        "does not set cni.enabled",
+    ),
     "charts pinned": (
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
         "is not an exact release",
@@ -186,6 +195,28 @@ def test_guardrail_catches_its_bad_case(name: str, render, editable_copy) -> Non
     assert any(expected in problem for problem in found), found
     named = [problem(name, text).file.split(":")[0] for text in found]
     assert all((root / path.split(", ")[0]).exists() for path in named), f"every problem names a file of the repo: {found}"
+
+
+def test_pod_security_needs_the_label_on_every_namespace(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    replace(root / "apps/base/example/namespace/namespace.yaml", "    pod-security.kubernetes.io/enforce: restricted\n", "")
+    found = guardrails.pod_security_enforced(rendered_platform.load(root))
+    assert any("Namespace example: no pod-security.kubernetes.io/enforce label" in p for p in found), found
+
+
+def test_istio_cni_namespace_holds_nothing_else(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    add_resource(root, "mesh/base/istio-cni", "config.yaml",
+                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: istio-cni\n")
+    found = guardrails.istio_cni_runs_alone(rendered_platform.load(root))
+    assert any("ConfigMap istio-cni/x: istio-cni is privileged for istio-cni and must hold nothing else" in p for p in found), found
+
+
+def test_istiod_expecting_cni_without_the_node_agent_is_caught(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    replace(root / "clusters/cluster-1/kustomization.yaml", "  - istio-cni.yaml\n", "")
+    found = guardrails.istio_cni_runs_alone(rendered_platform.load(root))
+    assert any("expects the istio-cni node agent, which cluster cluster-1 does not install" in p for p in found), found
 
 
 def test_argocd_project_rejects_envoyfilter_for_service_owners(render, editable_copy) -> None:

@@ -153,7 +153,7 @@ def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snap
     cluster_lists = {".copier-answers.yml", "README.md", "mesh/clusters/eu-1/certificates/remote-secrets.yaml",
                      "mesh/clusters/eu-2/certificates/remote-secrets.yaml"}
     if engine == "argocd":
-        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "gateways", "gateway-namespaces", "apps")} | {"argocd/root-applications.yaml"}
+        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps")} | {"argocd/root-applications.yaml"}
     assert modified <= cluster_lists, modified - cluster_lists
     report = check(project)
     assert report.ok, summary(report)

@@ -106,14 +106,13 @@ spec:
     assert "team-sidecars-keep-declared-egress" in found[0].message
 
 
-def test_team_deployment_opting_out_of_the_mesh_fails(repo: Path, editable_copy) -> None:
-    root = editable_copy(repo)
-    workloads = root / "teams/payments/base/payments/workloads"
-    (workloads / "deployment.yaml").write_text(HEADER + """apiVersion: apps/v1
+def add_team_deployment(root: Path, team: str, pod_labels: str, pod_spec: str) -> None:
+    workloads = root / f"teams/{team}/base/{team}/workloads"
+    (workloads / "deployment.yaml").write_text(HEADER + f"""apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: api
-  namespace: payments
+  namespace: {team}
 spec:
   selector:
     matchLabels:
@@ -122,16 +121,58 @@ spec:
     metadata:
       labels:
         app: api
-        sidecar.istio.io/inject: "false"
-    spec:
+{pod_labels}    spec:
+{pod_spec}""")
+    kustomization = workloads / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("resources: []", "resources:\n  - deployment.yaml"))
+
+
+RESTRICTED_POD = """      securityContext:
+        runAsNonRoot: true
+        seccompProfile:
+          type: RuntimeDefault
       containers:
         - name: api
           image: registry.example/api:1
-""")
-    kustomization = workloads / "kustomization.yaml"
-    kustomization.write_text(kustomization.read_text().replace("resources: []", "resources:\n  - deployment.yaml"))
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities:
+              drop: ["ALL"]
+"""
+
+
+def test_team_deployment_opting_out_of_the_mesh_fails(repo: Path, editable_copy) -> None:
+    root = editable_copy(repo)
+    add_team_deployment(root, "payments", '        sidecar.istio.io/inject: "false"\n',
+                        "      containers:\n        - name: api\n          image: registry.example/api:1\n")
     found = [p for p in check(root).findings if p.rule == "admitted by the platform's policies"]
     assert any("team-pods-stay-in-the-mesh denies its pods" in p.message for p in found), found
+
+
+def test_team_deployment_written_for_restricted_runs_with_its_sidecar(repo: Path, editable_copy) -> None:
+    """istio-cni and the istiod values make the injected pod pass Pod Security restricted as it stands."""
+    root = editable_copy(repo)
+    add_team_deployment(root, "search", "", RESTRICTED_POD)
+    report = check(root)
+    assert report.ok, summary(report)
+
+
+@pytest.mark.parametrize("attempt, spec_change, expected", [
+    ("privileged", ("drop: [\"ALL\"]", "drop: [\"ALL\"]\n            privileged: true"), "'api' is privileged"),
+    ("host network", ("      containers:", "      hostNetwork: true\n      containers:"), "hostNetwork=true"),
+    ("node filesystem", ("      containers:", "      volumes:\n        - name: node\n          hostPath:\n            path: /\n"
+                         "      containers:"), "a hostPath volume"),
+    ("root", ("runAsNonRoot: true", "runAsNonRoot: false"), "'api' may run as root"),
+    ("no seccomp profile", ("        seccompProfile:\n          type: RuntimeDefault\n", ""), "'api' has no seccompProfile"),
+])
+def test_team_deployment_beyond_pod_security_restricted_fails(repo: Path, editable_copy, attempt: str,
+                                                             spec_change: tuple[str, str], expected: str) -> None:
+    root = editable_copy(repo)
+    add_team_deployment(root, "shop", "", RESTRICTED_POD.replace(*spec_change))
+    found = [p for p in check(root).findings if p.rule == "admitted by the platform's policies"]
+    assert any(p.file == "teams/shop/base/shop/workloads/deployment.yaml"
+               and "Pod Security restricted in namespace shop refuses its pods" in p.message
+               and expected in p.message for p in found), found
 
 
 def test_network_owners_units_act_with_network_owner_rights_only(repo: Path) -> None:

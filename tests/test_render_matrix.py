@@ -12,8 +12,10 @@ from istio_gitops_check.platform_check import check, summary
 
 THREE_CLUSTERS = [
     {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "eu-west-1", "environment": "production"}},
-    {"name": "prod-eu-2", "network": "net-eu", "labels": {"region": "eu-west-2", "environment": "production"}},
-    {"name": "prod-us-1", "network": "net-us", "labels": {"region": "us-east-1", "environment": "production"}},
+    {"name": "prod-eu-2", "network": "net-eu", "labels": {"region": "eu-west-2", "environment": "production"},
+     "platform": "gke"},
+    {"name": "prod-us-1", "network": "net-us", "labels": {"region": "us-east-1", "environment": "production"},
+     "platform": "openshift"},
 ]
 
 MATRIX = {
@@ -66,6 +68,7 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
         "argocd",
         "clusters/cluster-1",
         "mesh/clusters/cluster-1/istio-system",
+        "mesh/clusters/cluster-1/istio-cni",
         "mesh/clusters/cluster-1/istio-config",
         "gateways/clusters/cluster-1/istio-ingress",
         "gateways/clusters/cluster-1/istio-egress",
@@ -86,6 +89,18 @@ def test_split_layout_gives_each_gateway_its_namespace(render) -> None:
     names = _namespaces(render(MATRIX["split-eastwest-three-clusters"]))
     assert {"istio-ingress", "istio-egress", "istio-eastwest"} <= names
     assert "istio-gateways" not in names
+
+
+def test_cluster_platform_reaches_only_that_clusters_cni_release(render) -> None:
+    releases = {r.cluster: r for r in check(render(MATRIX["split-eastwest-three-clusters"])).platform.helm_releases
+                if r.chart == "cni"}
+    assert sorted(releases) == ["prod-eu-1", "prod-eu-2", "prod-us-1"]
+    assert {c: r.namespace for c, r in releases.items()} == dict.fromkeys(releases, "istio-cni")
+    assert "platform" not in releases["prod-eu-1"].values
+    assert releases["prod-eu-2"].values["platform"] == "gke"
+    assert releases["prod-eu-2"].values["cniBinDir"] == "/home/kubernetes/bin"
+    assert releases["prod-us-1"].values["platform"] == "openshift"
+    assert all(r.values["resourceQuotas"] == {"enabled": True} for r in releases.values())
 
 
 def test_single_layout_puts_all_gateways_in_one_namespace(render) -> None:

@@ -99,6 +99,7 @@ def test_good_clusters() -> None:
         ([{"name": "istio-system", "network": "n"}], "'istio-system' is reserved"),
         ([{"name": "a", "network": "Net_1"}], "cluster 'a': network 'Net_1'"),
         ([{"name": "a", "network": "n", "zone": "z"}], "unknown field(s) zone"),
+        ([{"name": "a", "network": "n", "platform": "eks"}], "platform 'eks' is not one istio-cni knows"),
         ([{"name": "a", "network": "n", "labels": ["x"]}], "labels must be a mapping"),
         ([{"name": "a", "network": "n", "labels": {"region": "eu west"}}], "label 'region: eu west'"),
         ([{"name": "a", "network": "n", "labels": {"bad key!": "x"}}], "label 'bad key!: x'"),

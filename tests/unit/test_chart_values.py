@@ -254,8 +254,8 @@ def test_gateway_bad_enum() -> None:
 def test_unknown_chart_or_version_is_a_clear_error() -> None:
     with pytest.raises(NoChartModelError, match="no values model for chart 'istiod' version '1.99.0'"):
         values_errors("istiod", {}, "1.99.0")
-    with pytest.raises(NoChartModelError, match="cni"):
-        values_errors("cni", {}, VERSION)
+    with pytest.raises(NoChartModelError, match="ztunnel"):
+        values_errors("ztunnel", {}, VERSION)
 
 
 # --- every pinned chart line --------------------------------------------------------------------
