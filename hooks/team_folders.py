@@ -13,7 +13,9 @@ Writes, under the current directory only:
 - tenants/projects/<team>.yaml (Argo CD): the team's AppProjects.
 - gateways/requests/<team>/: VirtualServices for the hosts the team asked to expose, in the
   network owners' folder.
-- one line in the teams block of CODEOWNERS, if the repo has one.
+Nothing shared: not CODEOWNERS, so onboarding pull requests made in parallel merge with a plain `git merge`.
+The generated repo's scripts/codeowners.py (run by its CI bot) adds the team's CODEOWNERS line afterwards and
+never rewrites a line that exists.
 Deterministic and idempotent: the same JSON always writes the same bytes.
 """
 
@@ -41,8 +43,6 @@ EGRESS_ANNOTATION_PREFIX = "egress.istio-gitops-template/"
 # Team pods run unprivileged: istio-cni sets up their traffic redirection, so the injected proxy needs no
 # NET_ADMIN init container. A workload that needs more is a cluster admins' decision in the namespace file.
 POD_SECURITY_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
-CODEOWNERS_BEGIN = "# BEGIN teams (one line per team, kept sorted by team onboarding)"
-CODEOWNERS_END = "# END teams"
 MESH_WIDE_ISTIO_KINDS = (
     ("networking.istio.io", "EnvoyFilter"),
     ("networking.istio.io", "Gateway"),
@@ -328,17 +328,6 @@ def team_files(platform_answers: dict, team: dict) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def codeowners_with_team(text: str, team: str, owners: str, org: str) -> str:
-    """CODEOWNERS with this team's line in the sorted teams block (unchanged if there is no block)."""
-    lines = text.split("\n")
-    if CODEOWNERS_BEGIN not in lines or CODEOWNERS_END not in lines:
-        return text
-    begin, end = lines.index(CODEOWNERS_BEGIN), lines.index(CODEOWNERS_END)
-    entry = f"/teams/{team}/ @{org}/{owners}"
-    block = [line for line in lines[begin + 1:end] if not line.startswith(f"/teams/{team}/ ")] + [entry]
-    return "\n".join(lines[: begin + 1] + sorted(block) + lines[end:])
-
-
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--snapshot":
         answers = yaml.safe_load(Path(argv[1]).read_text()) or {}
@@ -351,12 +340,6 @@ def main(argv: list[str]) -> int:
     platform, team = data["platform"], data["team"]
     root = Path.cwd()
     write_files(root, team_files(platform, team))
-    codeowners = root / "CODEOWNERS"
-    if codeowners.exists():
-        text = codeowners.read_text()
-        updated = codeowners_with_team(text, team["name"], team["owners_group"], platform.get("codeowners_org", "example-org"))
-        if updated != text:
-            codeowners.write_text(updated)
     return 0
 
 

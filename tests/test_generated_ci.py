@@ -195,22 +195,30 @@ def test_github_workflows_do_what_the_readme_says(github_repo: Path) -> None:
     assert {"schedule", "workflow_dispatch"} <= set(workflow_triggers(bots))
     branches = {name: [s["with"]["branch"] for s in job["steps"] if "create-pull-request" in s.get("uses", "")]
                 for name, job in bots["jobs"].items()}
-    assert branches == {"template-update": ["bot/template-update"], "istio-patch": ["bot/istio-patch"]}
+    assert branches == {"template-update": ["bot/template-update"], "istio-patch": ["bot/istio-patch"], "codeowners": ["bot/codeowners"]}
+    # CODEOWNERS lines for newly onboarded teams: proposed after each push that adds a team's answers file.
+    assert workflow_triggers(bots)["push"] == {"branches": ["main"], "paths": [".copier/team-*.yml", "CODEOWNERS"]}
+    assert "if" not in bots["jobs"]["codeowners"], "also on schedule and by hand"
+    assert all(bots["jobs"][name]["if"] == "github.event_name != 'push'" for name in ("template-update", "istio-patch"))
+    assert "python3 scripts/codeowners.py" in " ".join(s.get("run", "") for s in bots["jobs"]["codeowners"]["steps"])
 
 
 def test_gitlab_jobs_run_when_the_readme_says(gitlab_repo: Path) -> None:
     config = yaml.safe_load((gitlab_repo / GITLAB_CI).read_text())
     jobs = {name: job for name, job in config.items() if isinstance(job, dict) and "script" in job}
-    assert set(jobs) == {"check", "real-charts", "template-release", "template-update", "istio-patch"}
+    assert set(jobs) == {"check", "real-charts", "template-release", "template-update", "istio-patch", "codeowners"}
     assert config["default"]["image"] == partial_pin("gitlab_image")
     assert config["variables"]["ISTIO_GITOPS_CHECK_CACHE"] == "$CI_PROJECT_DIR/.check-cache"
     assert config["template-release"]["allow_failure"] is True
     assert all(".on-changes" in jobs[name]["extends"] for name in ("check", "real-charts", "template-release"))
     assert config[".bot"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
-    for bot in ("template-update", "istio-patch"):
+    for bot in ("template-update", "istio-patch", "codeowners"):
         script = "\n".join(jobs[bot]["script"])
         assert "$PLATFORM_BOT_TOKEN" in script and "merge_request.create" in script, bot
         assert f"HEAD:refs/heads/bot/{bot}" in script, bot
+    assert "python3 scripts/codeowners.py" in jobs["codeowners"]["script"]
+    assert jobs["codeowners"]["rules"][0]["changes"] == [".copier/team-*.yml", "CODEOWNERS"]
+    assert jobs["codeowners"]["needs"] == [], "runs after a push to the branch even while the check runs"
     assert "PLATFORM_BOT_TOKEN" in (gitlab_repo / "README.md").read_text()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,18 @@ def onboard(template: Path, project: Path, name: str, vcs_ref: str = "HEAD", **a
              unsafe=True, vcs_ref=vcs_ref, quiet=True, overwrite=True)
     git(project, "add", "-A")
     git(project, "commit", "-qm", f"onboard {name}")
+
+
+def add_codeowners_lines(project: Path) -> str:
+    """Run the generated repo's scripts/codeowners.py (what its CI bot does after an onboarding merges), commit."""
+    done = subprocess.run([sys.executable, "scripts/codeowners.py"], cwd=project, capture_output=True, text=True, check=True)
+    if git(project, "status", "--porcelain"):
+        git(project, "commit", "-qam", "CODEOWNERS lines for new teams")
+    return done.stdout
+
+
+def team_lines(project: Path) -> list[str]:
+    return [line for line in (project / "CODEOWNERS").read_text().splitlines() if line.startswith("/teams/") and "*" not in line]
 
 
 def fingerprint(project: Path, prefixes: tuple[str, ...]) -> dict[str, str]:
@@ -63,6 +77,12 @@ def test_three_teams_update_independently(two_versions: Path, tmp_path: Path, en
     onboard(two_versions, project, "beta", "0.1.0", team_namespaces=["beta", "beta-batch"], team_egress_hosts=["api.github.com"])
     onboard(two_versions, project, "gamma", "0.1.0")
     assert sorted(p.name for p in (project / ".copier").iterdir()) == ["team-alpha.yml", "team-beta.yml", "team-gamma.yml"]
+    assert "/teams/" not in team_lines(project), "onboarding writes no shared file"
+    add_codeowners_lines(project)
+    # The cluster admins add themselves to beta's line by hand: no team update and no re-run of the script undoes it.
+    hand_edited = "/teams/beta/ @example-org/team-beta @example-org/platform-admins"
+    (project / "CODEOWNERS").write_text((project / "CODEOWNERS").read_text().replace("/teams/beta/ @example-org/team-beta", hand_edited))
+    git(project, "commit", "-qam", "cluster admins review beta too")
 
     workloads = project / "teams/beta/base/beta/workloads"
     (workloads / "settings.yaml").write_text(
@@ -79,15 +99,16 @@ def test_three_teams_update_independently(two_versions: Path, tmp_path: Path, en
     assert "app.kubernetes.io/part-of" in namespace, "beta got the newer template"
     assert "app.kubernetes.io/part-of" not in (project / "teams/alpha/base/alpha/namespace/namespace.yaml").read_text()
     assert "settings.yaml" in (workloads / "kustomization.yaml").read_text(), "hand edit survives the team's update"
+    assert hand_edited in team_lines(project), "a team update keeps the owners added by hand"
     git(project, "add", "-A")
     git(project, "commit", "-qm", "beta to 0.2.0")
 
     teams_before = fingerprint(project, team_paths(project))
     run_update(project, vcs_ref="0.2.0", defaults=True, overwrite=True, unsafe=True, quiet=True)
     assert fingerprint(project, team_paths(project)) == teams_before, "a platform update never touches team files"
-    codeowners = (project / "CODEOWNERS").read_text()
-    for team in ("alpha", "beta", "gamma"):
-        assert f"/teams/{team}/ @example-org/team-{team}" in codeowners
+    assert team_lines(project) == ["/teams/alpha/ @example-org/team-alpha", hand_edited, "/teams/gamma/ @example-org/team-gamma"]
+    again = add_codeowners_lines(project)
+    assert "every onboarded team has its line" in again and hand_edited in team_lines(project), "a re-run rewrites nothing"
     report = check(project)
     assert report.ok, summary(report)
     applied = report.platform.objects
@@ -100,6 +121,7 @@ def platform_repo(template_snapshot: Path, tmp_path_factory: pytest.TempPathFact
                             {"clusters": [{"name": "eu-1", "network": "n"}, {"name": "us-1", "network": "n"}]})
     init_repo(project, "platform")
     onboard(template_snapshot, project, "payments")
+    add_codeowners_lines(project)
     return project
 
 
@@ -143,3 +165,4 @@ def test_onboarded_team_is_valid_and_offboarding_leaves_a_valid_repo(platform_re
     assert report.ok, summary(report)
     assert not any("payments" in str(o.get("metadata", {}).get("name", "")) for o in report.platform.objects)
     assert "payments" not in codeowners.read_text()
+    assert "every onboarded team has its line" in add_codeowners_lines(project), "nothing comes back"

@@ -65,18 +65,13 @@ def test_write_is_idempotent_and_confined(tmp_path: Path) -> None:
     assert not (tmp_path.parent / "escape.yaml").exists()
 
 
-def test_codeowners_block_is_sorted_and_idempotent() -> None:
-    text = "* @acme/admins\n# BEGIN teams (one line per team, kept sorted by team onboarding)\n# END teams\n/tenants/ @acme/admins\n"
-    once = team_folders.codeowners_with_team(text, "shop", "team-shop", "acme")
-    twice = team_folders.codeowners_with_team(team_folders.codeowners_with_team(once, "payments", "team-payments", "acme"), "payments", "team-payments", "acme")
-    assert twice.splitlines()[2:4] == ["/teams/payments/ @acme/team-payments", "/teams/shop/ @acme/team-shop"]
-    assert team_folders.codeowners_with_team("no block\n", "shop", "g", "acme") == "no block\n"
-
-
 def test_command_line(tmp_path: Path) -> None:
     payload = json.dumps({"platform": PLATFORM, "team": TEAM})
+    codeowners = "* @acme/admins\n# BEGIN teams (one line per team, kept sorted by team onboarding)\n# END teams\n"
+    (tmp_path / "CODEOWNERS").write_text(codeowners)
     subprocess.run([sys.executable, str(REPO / "hooks/team_folders.py"), payload], cwd=tmp_path, check=True)
     assert (tmp_path / "tenants/projects/payments.yaml").exists()
+    assert (tmp_path / "CODEOWNERS").read_text() == codeowners, "onboarding writes no shared file (scripts/codeowners.py does, later)"
     answers = tmp_path / ".copier-answers.yml"
     answers.write_text(yaml.safe_dump({**PLATFORM, "clusters": [{"name": "eu-1", "network": "n"}], "mesh_id": "m"}))
     snapshot = subprocess.run([sys.executable, str(REPO / "hooks/team_folders.py"), "--snapshot", str(answers)],
