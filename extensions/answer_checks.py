@@ -8,23 +8,36 @@ and the fix; copier shows it as
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
+from git_urls import port_in_range, redacted_url
 from gitops_identity import gitops_identity_problem
 from revision_plan import ISTIO_DEFAULT_TAG, tag_versions, version_key
 from naming_rules import (
+    ARGOCD,
     RESERVED_NAMESPACES,
     dns_label_problem,
     dns_subdomain_problem,
+    external_host_problem,
     label_key_problem,
     label_value_problem,
+    namespace_owner,
+    quoted_answer,
 )
 
-VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# Every pattern here is used with fullmatch: `$` would also accept a trailing newline.
+# Exact X.Y.Z in ASCII digits without leading zeros (\d would also take other scripts' digits).
+VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 SUPPORTED_MINORS = (29, 30, 31)
-GIT_URL = re.compile(r"^(https://[^\s/]+/\S+|ssh://[^\s/]+/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$")
-GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@/-]*$")
+# A team slug that GitHub and GitLab both produce, so `@<org>/<slug>` is a valid CODEOWNERS owner, and a plain
+# name for the Kubernetes group the identity provider sends (RBAC subjects, Argo CD project roles).
+TEAM_SLUG = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
+TEAM_SLUG_MAX = 100
+# git check-ref-format's rules, narrowed to characters a shell never interprets (the README's commands use it).
+BRANCH_CHARACTERS = re.compile(r"[A-Za-z0-9_@%+=,./-]+")
 CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity", "platform"})
 # The Kubernetes distributions the istio-cni chart ships a platform profile for (files/profile-platform-*.yaml,
 # the same six in 1.29, 1.30 and 1.31); they keep the CNI binaries and configuration in their own directories.
@@ -35,34 +48,37 @@ CLUSTER_NAME_MAX = 40
 def name_problem(value: object, field: str, max_length: int = 63) -> str:
     """A DNS-1123 label answer (platform name, mesh ID, network...)."""
     problem = dns_label_problem(value, max_length)
-    return f"{field} '{value}': {problem}" if problem else ""
+    return f"{field} {quoted_answer(value)}: {problem}" if problem else ""
 
 
 def subdomain_problem(value: object, field: str) -> str:
     """A DNS-1123 subdomain answer (trust domain, ingress domain...)."""
     problem = dns_subdomain_problem(value)
-    return f"{field} '{value}': {problem}" if problem else ""
+    return f"{field} {quoted_answer(value)}: {problem}" if problem else ""
+
+
+def argocd_namespace_problem(value: object) -> str:
+    """Argo CD's own namespace: a DNS label no other part of any platform uses."""
+    problem = name_problem(value, "argocd_namespace")
+    if problem:
+        return problem
+    owner = namespace_owner(value)
+    if owner and owner != ARGOCD:
+        return (f"argocd_namespace {quoted_answer(value)} belongs to {owner}; give Argo CD a namespace of its own, "
+                "e.g. argocd (the namespace it was installed into)")
+    return ""
 
 
 def istio_version_problem(value: object) -> str:
     """An Istio release this template supports, as X.Y.Z."""
-    match = VERSION.match(str(value).strip()) if isinstance(value, str) else None
+    match = VERSION.fullmatch(value) if isinstance(value, str) else None
     if not match:
-        return f"istio_version '{value}': write a release as MAJOR.MINOR.PATCH, e.g. 1.31.1"
+        return (f"istio_version {quoted_answer(value)}: write a release as MAJOR.MINOR.PATCH, without 'v', spaces or leading "
+                "zeros, e.g. 1.31.1")
     major, minor = int(match[1]), int(match[2])
     if major != 1 or minor not in SUPPORTED_MINORS:
         lines = ", ".join(f"1.{m}.x" for m in SUPPORTED_MINORS)
         return f"istio_version '{value}': this template supports the Istio lines {lines}; pick one of them"
-    return ""
-
-
-def git_url_problem(value: object) -> str:
-    """A Git URL the GitOps engine can clone: https://, ssh:// or scp-like git@host:path."""
-    if not isinstance(value, str) or not GIT_URL.match(value.strip()):
-        return (
-            f"git_repo_url '{value}': use https://host/org/repo.git, ssh://git@host/org/repo.git "
-            "or git@host:org/repo.git (plain http is refused)"
-        )
     return ""
 
 
@@ -76,20 +92,34 @@ def git_branch_problem(value: object) -> str:
         or ".." in text
         or "//" in text
         or "@{" in text
-        or any(c in text for c in " ~^:?*[\\")
-        or any(ord(c) < 32 for c in text)
+        or text == "@"
+        or "/." in text
+        or text.startswith(".")
+        or not BRANCH_CHARACTERS.fullmatch(text)
     )
-    return f"git_branch '{value}': use a valid branch name such as 'main' or 'release/platform'" if bad else ""
+    return (
+        f"git_branch {quoted_answer(value)}: use a valid branch name of letters, digits and '_@%+=,./-', such as 'main' or "
+        "'release/platform' (no spaces, shell characters or git's reserved sequences)" if bad else ""
+    )
 
 
 def group_problem(value: object, field: str) -> str:
-    """An identity-provider group name used in RBAC subjects and Argo CD project roles."""
-    if not isinstance(value, str) or not GROUP.match(value) or len(value) > 253:
-        return (
-            f"{field} '{value}': use the group name as your identity provider sends it "
-            "(letters, digits and ':._@/-', no spaces)"
-        )
-    return ""
+    """A group that is both a team slug on the Git host (CODEOWNERS `@<org>/<slug>`) and the Kubernetes group
+    the identity provider sends for it (RBAC subjects, Argo CD project roles)."""
+    text = value if isinstance(value, str) else ""
+    if text.startswith("system:"):
+        reason = "system:* groups are Kubernetes' own (system:authenticated is every user)"
+    elif text.startswith("@") or "/" in text:
+        reason = "give the team slug alone, the organisation comes from codeowners_org"
+    elif ":" in text or "@" in text:
+        reason = "provider prefixes and e-mail style names (oidc:x, x@corp) are not team slugs"
+    elif not TEAM_SLUG.fullmatch(text) or len(text) > TEAM_SLUG_MAX:
+        reason = f"a team slug is lowercase letters, digits, '-' and '_', at most {TEAM_SLUG_MAX} characters"
+    else:
+        return ""
+    return (f"{field} {quoted_answer(value)}: {reason}. Fix: use the Git host's team slug (e.g. platform-admins) and "
+            "have your identity provider send the group synced to that team under the same name: CODEOWNERS "
+            "needs @<org>/<slug>, RBAC binds that group")
 
 
 def gateways_problem(value: object) -> str:
@@ -105,16 +135,14 @@ def gateways_problem(value: object) -> str:
 
 
 def egress_hosts_problem(value: object) -> str:
-    """External hosts reachable through the egress gateway: exact DNS names, each once."""
+    """External hosts reachable through the egress gateway: exact DNS names outside the cluster, each once."""
     if not isinstance(value, list):
         return "egress_allowed_hosts: give a YAML list of host names, e.g. [api.github.com], or [] for none"
     seen: set[str] = set()
     for host in value:
-        if isinstance(host, str) and host.startswith("*"):
-            return f"egress host '{host}': wildcards cannot be resolved by DNS; list each exact host name"
-        problem = dns_subdomain_problem(host)
+        problem = external_host_problem(host)
         if problem:
-            return f"egress host '{host}': {problem}"
+            return f"egress host {quoted_answer(host)}: {problem}"
         if host in seen:
             return f"egress host '{host}' is listed twice; keep one entry"
         seen.add(host)
@@ -177,7 +205,7 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
 
 
 MAX_REVISIONS = 3
-REVISION_LIKE = re.compile(r"^\d+-\d+-\d+")
+REVISION_LIKE = re.compile(r"[0-9]+-[0-9]+-[0-9]+")  # a prefix test (match): 1-31-1-canary looks like one too
 
 
 def istio_versions_problem(value: object) -> str:
@@ -249,35 +277,61 @@ def gateway_revision_problem(value: object, tags: object, versions: object) -> s
     return ""
 
 
-GITHUB_ORG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+# GitHub's rule for organisation names (single hyphens inside, at most 39), which GitLab group paths also accept.
+GITHUB_ORG = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 
 
 def github_org_problem(value: object) -> str:
     """A GitHub organisation name, used as @<org>/<group> in CODEOWNERS."""
-    if not isinstance(value, str) or not GITHUB_ORG.match(value):
-        return f"codeowners_org '{value}': use the organisation's GitHub name: letters, digits and '-', at most 39 characters"
+    if not isinstance(value, str) or not GITHUB_ORG.fullmatch(value):
+        return (f"codeowners_org {quoted_answer(value)}: use the organisation's name as it appears in its URL (without '@'): "
+                "letters, digits and single hyphens, at most 39 characters")
     return ""
 
 
-AWS_PCA_ARN = re.compile(r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[0-9a-f-]+$")
+AWS_PCA_ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]+")
 
 
 def aws_pca_arn_problem(value: object) -> str:
     """An AWS Private CA ARN (its region is taken from it)."""
-    if not isinstance(value, str) or not AWS_PCA_ARN.match(value):
-        return f"ca_aws_pca_arn '{value}': use the CA's ARN, arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>"
+    if not isinstance(value, str) or not AWS_PCA_ARN.fullmatch(value):
+        return f"ca_aws_pca_arn {quoted_answer(value)}: use the CA's ARN, arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>"
     return ""
+
+
+URL_PATH = re.compile(r"(/[A-Za-z0-9._~%+-]*)*")
 
 
 def https_url_problem(value: object, field: str) -> str:
-    """An https:// URL with a host."""
-    if not isinstance(value, str) or not re.match(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?$", value):
-        return f"{field} '{value}': use an https:// URL such as https://vault.example.com:8200"
+    """An https:// URL of a server: a host, an optional port from 1 to 65535 and a plain path; no credentials,
+    query or fragment."""
+    text = value if isinstance(value, str) else ""
+    fix = f"{field} {quoted_answer(redacted_url(text) if text else value)}: use an https:// URL such as https://vault.example.com:8200"
+    if not text.startswith("https://") or any(c.isspace() or not c.isprintable() for c in text):
+        return fix
+    parts = urlsplit(text)
+    if "@" in parts.netloc:
+        return f"{fix}; no credentials in the URL (cert-manager logs in with its own Kubernetes identity)"
+    if not port_in_range(parts):
+        return f"{fix}; a port is a number from 1 to 65535"
+    host = parts.hostname or ""
+    if dns_subdomain_problem(host) and not _is_ip(host):
+        return f"{fix}; the host must be a DNS name or an IP address"
+    if parts.query or parts.fragment or "?" in text or "#" in text or not URL_PATH.fullmatch(parts.path):
+        return f"{fix}; the path may hold letters, digits and '._~%+-/' only, with no query or fragment"
     return ""
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def vault_path_problem(value: object) -> str:
     """A Vault API path, without a leading slash or /v1/ prefix."""
-    if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+$", value):
-        return f"ca_vault_pki_path '{value}': write the path as Vault shows it, e.g. pki_int/root/sign-intermediate"
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+", value):
+        return f"ca_vault_pki_path {quoted_answer(value)}: write the path as Vault shows it, e.g. pki_int/root/sign-intermediate"
     return ""

@@ -8,14 +8,14 @@ platform actually has.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
-from naming_rules import RESERVED_NAMESPACES, dns_label_problem, dns_subdomain_problem
+from naming_rules import dns_label_problem, dns_subdomain_problem, external_host_problem, namespace_owner, quoted_answer
 
-PLATFORM_NAMESPACES = frozenset({"example"}) | RESERVED_NAMESPACES
 SNAPSHOT_KEYS = (
     "platform_name", "gitops_engine", "git_repo_url", "git_branch", "argocd_namespace", "gateway_layout",
     "gateways_enabled", "egress_allowed_hosts", "ingress_domain", "trust_domain", "codeowners_org",
@@ -34,13 +34,37 @@ def platform_snapshot(answers: Mapping) -> dict:
     return snapshot
 
 
-def team_platform_problem(value: object) -> str:
+def team_platform_problem(value: object, platform_answers: Mapping | None = None, operation: str = "copy",
+                          given: Mapping | None = None) -> str:
+    """The platform settings a team is checked against must be the platform's own.
+
+    They are compared with the platform's answers file whenever it is readable (copier's temporary renders during
+    an update cannot read it) and the value is new: at onboarding, or given with --data in an update. A recorded
+    value is the snapshot of an earlier onboarding or refresh, and stays until the team refreshes it.
+    """
     if not isinstance(value, Mapping) or not value.get("clusters") or not value.get("istio_revision_tags"):
         return (
             "team_platform: no platform answers found; run the team scope inside a platform repo generated "
             "by this template (its .copier-answers.yml is read)"
         )
+    if platform_answers and (operation == "copy" or "team_platform" in (given or {})):
+        expected = platform_snapshot(platform_answers)
+        differing = sorted(key for key in set(expected) | set(value) if value.get(key) != expected.get(key))
+        if differing:
+            first = differing[0]
+            return (
+                f"team_platform: {', '.join(differing)} differ(s) from the platform's .copier-answers.yml "
+                f"({first}: {_shown(value, first)} given, {_shown(expected, first)} recorded). Fix: leave "
+                "team_platform out, the team scope reads it from that file (to refresh a team, pass the output of "
+                "hooks/team_folders.py --snapshot .copier-answers.yml, see docs/onboard-team.md)"
+            )
     return ""
+
+
+def _shown(answers: Mapping, key: str) -> str:
+    return repr(answers[key]) if key in answers else "nothing"
+
+
 TEAM_NAME_MAX = 30
 
 
@@ -54,27 +78,60 @@ def other_teams(destination: str | Path, team: str) -> dict[str, dict]:
     return found
 
 
-def team_name_problem(value: object, destination: str | Path = ".", operation: str = "copy") -> str:
+def uncommitted_paths(destination: str | Path) -> list[str]:
+    """What `git status` lists in the destination repo (changed, staged and untracked paths); [] outside git."""
+    if not (Path(destination) / ".git").exists():
+        return []
+    done = subprocess.run(["git", "status", "--porcelain", "--untracked-files=normal"], cwd=destination,
+                          capture_output=True, text=True, check=False)
+    return [line[3:] for line in done.stdout.splitlines() if line] if done.returncode == 0 else []
+
+
+def team_name_problem(value: object, destination: str | Path = ".", operation: str = "copy",
+                      platform_answers: Mapping | None = None) -> str:
+    """A new team's name: a DNS label that is no namespace of the platform or of another team (it is the default
+    namespace, which copier does not check under --defaults), onboarded into a clean checkout."""
     problem = dns_label_problem(value, TEAM_NAME_MAX)
     if problem:
-        return f"team_name '{value}': {problem}"
-    if value in PLATFORM_NAMESPACES:
-        return f"team_name '{value}' is reserved for the platform; choose another name"
-    if operation == "copy" and (Path(destination) / ".copier" / f"team-{value}.yml").exists():
+        return f"team_name {quoted_answer(value)}: {problem}"
+    owner = namespace_owner(value, platform_snapshot(platform_answers) if platform_answers else None)
+    if owner:
+        return f"team_name '{value}' is reserved for the platform (a namespace of {owner}); choose another name"
+    if operation != "copy":
+        return ""
+    if (Path(destination) / ".copier" / f"team-{value}.yml").exists():
         return f"team '{value}' is already onboarded; change it with `copier update -a .copier/team-{value}.yml`"
+    owners = namespace_owners(destination, str(value))
+    if value in owners:
+        return f"team_name '{value}' is a namespace of team '{owners[value]}'; choose another name"
+    changed = uncommitted_paths(destination)
+    if changed:
+        listed = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        return (f"team_name '{value}': the platform repo has uncommitted changes ({listed}). Fix: commit or stash "
+                "them first, so the onboarding is one reviewable change that later `copier update` runs can tell apart")
     return ""
 
 
-def team_namespaces_problem(value: object, team: str, destination: str | Path = ".") -> str:
+def namespace_owners(destination: str | Path, team: str) -> dict[str, str]:
+    """{namespace: team} for every namespace the other onboarded teams own."""
+    return {str(ns): name for name, answers in other_teams(destination, team).items()
+            for ns in answers.get("team_namespaces") or []}
+
+
+def team_namespaces_problem(value: object, team: str, destination: str | Path = ".",
+                            platform: Mapping | None = None) -> str:
+    """The team's namespaces: DNS labels that neither the platform (as its answers say) nor another team uses."""
     if not isinstance(value, list) or not value:
         return "team_namespaces: give a YAML list of namespaces, e.g. [payments]"
-    owners = {ns: name for name, answers in other_teams(destination, team).items() for ns in answers.get("team_namespaces", [])}
+    owners = namespace_owners(destination, team)
     for namespace in value:
         problem = dns_label_problem(namespace)
         if problem:
-            return f"namespace '{namespace}': {problem}"
-        if namespace in PLATFORM_NAMESPACES or str(namespace).startswith("istio-"):
-            return f"namespace '{namespace}' belongs to the platform; choose a namespace of the team's own"
+            return f"namespace {quoted_answer(namespace)}: {problem}"
+        owner = namespace_owner(namespace, platform if isinstance(platform, Mapping) else None)
+        if owner:
+            return (f"namespace '{namespace}' belongs to the platform ({owner}); choose a namespace of the "
+                    "team's own")
         if namespace in owners:
             return f"namespace '{namespace}' is already owned by team '{owners[namespace]}'; choose another"
         if value.count(namespace) > 1:
@@ -106,6 +163,9 @@ def team_egress_problem(value: object, platform: Mapping) -> str:
         return "team_egress_hosts: give a YAML list of host names, or [] for none"
     allowed = platform.get("egress_allowed_hosts", []) if "egress" in platform.get("gateways_enabled", []) else []
     for host in value:
+        problem = external_host_problem(host)
+        if problem:
+            return f"egress host {quoted_answer(host)}: {problem}"
         if host not in allowed:
             return (
                 f"egress host '{host}' is not on the platform's egress allow-list ({', '.join(allowed) or 'empty'}); "
@@ -114,13 +174,16 @@ def team_egress_problem(value: object, platform: Mapping) -> str:
     return ""
 
 
-def team_ingress_problem(value: object, namespaces: object, platform: Mapping) -> str:
+def team_ingress_problem(value: object, namespaces: object, platform: Mapping, destination: str | Path = ".",
+                         team: str = "") -> str:
+    """Routes the network owners expose: hosts under the ingress domain, each claimed by one team only."""
     if not isinstance(value, list):
         return "team_ingress_routes: give a YAML list of {host, service, port}, or [] for none"
     if value and "ingress" not in platform.get("gateways_enabled", []):
         return "team_ingress_routes: the platform runs no ingress gateway; leave this empty"
     domain = str(platform.get("ingress_domain", "example.com"))
     team_namespaces = namespaces if isinstance(namespaces, list) else []
+    claimed = ingress_host_owners(destination, team) if value else {}
     hosts: set[str] = set()
     for index, route in enumerate(value):
         if not isinstance(route, Mapping) or not {"host", "service", "port"} <= set(route) or set(route) - {"host", "service", "port", "namespace"}:
@@ -128,11 +191,14 @@ def team_ingress_problem(value: object, namespaces: object, platform: Mapping) -
         host = route["host"]
         problem = dns_subdomain_problem(host)
         if problem:
-            return f"ingress host '{host}': {problem}"
+            return f"ingress host {quoted_answer(host)}: {problem}"
         if not str(host).endswith(f".{domain}"):
             return f"ingress host '{host}': the ingress gateway serves *.{domain}; use a host under it"
         if host in hosts:
             return f"ingress host '{host}' is listed twice"
+        if host in claimed:
+            return (f"ingress host '{host}' is already routed to team '{claimed[host]}' "
+                    f"(.copier/team-{claimed[host]}.yml); choose another host, or ask that team to give it up first")
         hosts.add(host)
         problem = dns_label_problem(route["service"])
         if problem:
@@ -142,3 +208,9 @@ def team_ingress_problem(value: object, namespaces: object, platform: Mapping) -
         if route.get("namespace", team_namespaces[0] if team_namespaces else None) not in team_namespaces:
             return f"ingress route '{host}': namespace must be one of the team's namespaces ({', '.join(map(str, team_namespaces))})"
     return ""
+
+
+def ingress_host_owners(destination: str | Path, team: str) -> dict[str, str]:
+    """{host: team} for every ingress host the other onboarded teams route."""
+    return {str(route.get("host")): name for name, answers in other_teams(destination, team).items()
+            for route in answers.get("team_ingress_routes") or [] if isinstance(route, Mapping)}

@@ -18,7 +18,8 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "gitops_identity", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks", "recorded_answers")
+SIBLINGS = ("naming_rules", "gitops_identity", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks", "recorded_answers",
+            "answer_refusal", "shell_quoting")
 
 
 def load_siblings() -> dict[str, ModuleType]:

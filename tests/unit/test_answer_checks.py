@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
+import yaml
 
 import answer_checks as checks
+import answer_refusal
+import git_urls
 import mesh_model
 import naming_rules
+import team_checks
+from shell_quoting import shell_quote
 from yaml_quoting import yaml_string
 
 GOOD_CLUSTER = {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "eu-west-1"}}
@@ -33,37 +41,189 @@ def test_supported_istio_versions(value: str) -> None:
     assert checks.istio_version_problem(value) == ""
 
 
-@pytest.mark.parametrize("value", ["1.31", "v1.31.1", "1.31.1-rc.0", "1.28.3", "2.0.0", "latest", ""])
+@pytest.mark.parametrize("value", ["1.31", "v1.31.1", "1.31.1-rc.0", "1.28.3", "2.0.0", "latest", "", "1.31.01", "01.31.1",
+                                   "1.031.1", "1.31.1\n", "1.31.1 ", "1.31.\u0661"])
 def test_malformed_or_unsupported_istio_versions(value: str) -> None:
-    assert checks.istio_version_problem(value).startswith(f"istio_version '{value}'")
+    assert checks.istio_version_problem(value).startswith(f"istio_version {value!r}")
+
+
+def test_a_version_with_a_leading_space_names_the_rule() -> None:
+    assert checks.istio_versions_problem([" 1.31.1"]) == (
+        "istio_versions: ' 1.31.1': write a release as MAJOR.MINOR.PATCH, without 'v', spaces or leading zeros, e.g. 1.31.1")
 
 
 @pytest.mark.parametrize(
-    "value", ["https://github.com/org/repo.git", "ssh://git@host.example/org/repo.git", "git@github.com:org/repo.git"]
+    "value", ["https://github.com/org/repo.git", "ssh://git@host.example/org/repo.git", "git@github.com:org/repo.git",
+              "ssh://git@host.example:2222/org/repo.git", "https://git.example.com:8443/org/repo",
+              "https://dev.azure.com/org/My%20Project/_git/repo"]
 )
 def test_git_urls(value: str) -> None:
-    assert checks.git_url_problem(value) == ""
+    assert git_urls.git_url_problem(value) == ""
 
 
-@pytest.mark.parametrize("value", ["http://github.com/org/repo.git", "github.com/org/repo", "", "https://", "file:///tmp/x"])
-def test_bad_git_urls(value: str) -> None:
-    assert "git_repo_url" in checks.git_url_problem(value)
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://github.com/org/repo.git", "plain http is refused"),
+        ("file:///tmp/x", "any scheme but https:// and ssh://"),
+        ("github.com/org/repo", "repository path"),
+        ("", "give the URL"),
+        ("https://", "the host must be a DNS name"),
+        ("https://github.com:99999/org/repo.git", "a port is a number from 1 to 65535"),
+        ("ssh://git@github.com:0/org/repo.git", "a port is a number from 1 to 65535"),
+        ("https://github.com:/org/repo.git", "a port is a number from 1 to 65535"),
+        ("https://github.com/org/repo.git\n", "no spaces or control characters"),
+        ("https://github.com/org/repo.git;id", "repository path"),
+        ("https://github.com/org/$(id).git", "repository path"),
+        ("git@github.com:org/`id`.git", "repository path"),
+        ("https://github.com/org/repo.git?ref=x", "no query or fragment"),
+    ],
+)
+def test_bad_git_urls(value: str, expected: str) -> None:
+    message = git_urls.git_url_problem(value)
+    assert message.startswith("git_repo_url ") and expected in message, message
 
 
-@pytest.mark.parametrize("value", ["main", "release/platform", "v1.x"])
+@pytest.mark.parametrize("value", ["https://bot:ghp_secret@github.com/org/repo.git", "https://ghp_secret@github.com/org/repo.git",
+                                   "ssh://git:secret@github.com/org/repo.git"])
+def test_credentials_in_git_url_are_refused_without_echoing_them(value: str) -> None:
+    message = git_urls.git_url_problem(value)
+    assert "credentials in the URL" in message and "credentials secret" in message
+    assert "secret@" not in message and "ghp_secret" not in message
+    assert "Fix: answer https://github.com/org/repo.git" in message or "Fix: answer ssh://github.com/org/repo.git" in message
+
+
+@pytest.mark.parametrize("value", ["main", "release/platform", "v1.x", "feat+1", "user@topic"])
 def test_git_branches(value: str) -> None:
     assert checks.git_branch_problem(value) == ""
 
 
-@pytest.mark.parametrize("value", ["", "-x", "a..b", "a b", "feature/", "x.lock", "a:b", "a~1"])
+@pytest.mark.parametrize("value", ["", "-x", "a..b", "a b", "feature/", "x.lock", "a:b", "a~1", "main\n", "a;b", "a$(id)",
+                                   "a|b", "a`b`", "a'b", "@", ".hidden", "a/.b"])
 def test_bad_git_branches(value: str) -> None:
-    assert "git_branch" in checks.git_branch_problem(value)
+    assert checks.git_branch_problem(value).startswith(f"git_branch {value!r}")
 
 
-def test_groups() -> None:
-    assert checks.group_problem("oidc:platform-admins", "cluster_admin_group") == ""
-    assert "cluster_admin_group" in checks.group_problem("platform admins", "cluster_admin_group")
-    assert "cluster_admin_group" in checks.group_problem("", "cluster_admin_group")
+@pytest.mark.parametrize("value", ["platform-admins", "team_payments", "ops2", "a"])
+def test_groups_are_team_slugs(value: str) -> None:
+    assert checks.group_problem(value, "cluster_admin_group") == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("system:authenticated", "system:* groups are Kubernetes' own"),
+        ("system:masters", "system:* groups are Kubernetes' own"),
+        ("oidc:x@corp", "provider prefixes and e-mail style names"),
+        ("oidc:platform-admins", "provider prefixes"),
+        ("admins@corp.example", "e-mail style"),
+        ("@example-org/platform-admins", "give the team slug alone"),
+        ("example-org/platform-admins", "give the team slug alone"),
+        ("platform admins", "a team slug is lowercase letters"),
+        ("Platform-Admins", "a team slug is lowercase letters"),
+        ("platform-admins\n", "a team slug is lowercase letters"),
+        ("-admins", "a team slug is lowercase letters"),
+        ("", "a team slug is lowercase letters"),
+        ("a" * 101, "at most 100 characters"),
+    ],
+)
+def test_groups_that_are_no_team_slug_are_refused(value: str, expected: str) -> None:
+    message = checks.group_problem(value, "team_owners_group")
+    assert message.startswith(f"team_owners_group {value!r}: ") and expected in message
+    assert "Fix: use the Git host's team slug" in message and "identity provider" in message
+
+
+@pytest.mark.parametrize("value", ["example-org", "a", "a-b-c", "x" * 39])
+def test_codeowners_orgs(value: str) -> None:
+    assert checks.github_org_problem(value) == ""
+
+
+@pytest.mark.parametrize("value", ["@example-org", "example--org", "-org", "org-", "org\n", "org/team", "x" * 40, "my org", ""])
+def test_bad_codeowners_orgs(value: str) -> None:
+    assert checks.github_org_problem(value).startswith(f"codeowners_org {value!r}: ")
+
+
+@pytest.mark.parametrize("value", ["argocd", "gitops", "argo-cd"])
+def test_argocd_namespaces(value: str) -> None:
+    assert checks.argocd_namespace_problem(value) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "owner"),
+    [
+        ("istio-system", "Istio"), ("istio-config", "Istio"), ("istio-cni", "Istio"), ("istio-ingress", "Istio"),
+        ("istio-egress", "Istio"), ("istio-eastwest", "Istio"), ("istio-gateways", "Istio"),
+        ("kube-system", "Kubernetes"), ("kube-public", "Kubernetes"), ("kube-anything", "Kubernetes"),
+        ("default", "Kubernetes"), ("flux-system", "Flux"), ("cert-manager", "cert-manager"),
+        ("example", "the example app"), ("external-secrets", "external-secrets"),
+    ],
+)
+def test_argocd_namespace_of_another_part_of_the_platform_is_refused(value: str, owner: str) -> None:
+    message = checks.argocd_namespace_problem(value)
+    assert message.startswith(f"argocd_namespace '{value}' belongs to {owner}") and "give Argo CD a namespace of its own" in message
+
+
+def test_argocd_namespace_with_a_newline_is_refused() -> None:
+    assert "DNS-1123 label" in checks.argocd_namespace_problem("argocd\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [("https://vault.example.com:8200", "ca_vault_server"), ("https://vault", "ca_vault_server"),
+     ("https://10.0.0.5:8200/", "ca_vault_server"), ("https://[fd00::5]:8200", "ca_vault_server")],
+)
+def test_https_urls(value: str, field: str) -> None:
+    assert checks.https_url_problem(value, field) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://vault:99999", "a port is a number from 1 to 65535"),
+        ("https://vault:0", "a port is a number from 1 to 65535"),
+        ("https://vault:port", "a port is a number from 1 to 65535"),
+        ("http://vault.example.com:8200", "use an https:// URL"),
+        ("vault.example.com:8200", "use an https:// URL"),
+        ("https://vault.example.com:8200\n", "use an https:// URL"),
+        ("https://user:pw@vault.example.com:8200", "no credentials in the URL"),
+        ("https://vault_1.example.com", "the host must be a DNS name"),
+        ("https://vault.example.com/v1?x=1", "no query or fragment"),
+        ("https://vault.example.com/$(id)", "no query or fragment"),
+    ],
+)
+def test_bad_https_urls(value: str, expected: str) -> None:
+    message = checks.https_url_problem(value, "ca_vault_server")
+    assert message.startswith("ca_vault_server ") and expected in message, message
+    assert "pw@" not in message
+
+
+NAME_CHECKS = {
+    "platform_name": (lambda v: checks.name_problem(v, "platform_name"), "platform"),
+    "trust_domain": (lambda v: checks.subdomain_problem(v, "trust_domain"), "cluster.local"),
+    "argocd_namespace": (checks.argocd_namespace_problem, "argocd"),
+    "team_name": (lambda v: team_checks.team_name_problem(v, "/nonexistent"), "payments"),
+    "team_namespaces": (lambda v: team_checks.team_namespaces_problem([v], "t", "/nonexistent", SNAPSHOT), "payments"),
+    "cluster_admin_group": (lambda v: checks.group_problem(v, "cluster_admin_group"), "platform-admins"),
+    "codeowners_org": (checks.github_org_problem, "example-org"),
+    "istio_version": (checks.istio_version_problem, "1.31.1"),
+    "git_branch": (checks.git_branch_problem, "main"),
+    "git_repo_url": (git_urls.git_url_problem, "git@github.com:org/repo.git"),
+    "ca_vault_server": (lambda v: checks.https_url_problem(v, "ca_vault_server"), "https://vault.example.com:8200"),
+    "ca_aws_pca_arn": (checks.aws_pca_arn_problem, "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1111-2222"),
+    "ca_vault_pki_path": (checks.vault_path_problem, "pki_int/root/sign-intermediate"),
+    "egress_allowed_hosts": (lambda v: checks.egress_hosts_problem([v]), "api.github.com"),
+    "label key": (naming_rules.label_key_problem, "region"),
+    "label value": (naming_rules.label_value_problem, "eu-west-1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAME_CHECKS))
+@pytest.mark.parametrize("suffix", ["\n", " ", "\t", "\r\n", "\x00"])
+def test_trailing_whitespace_fails_every_name_check(name: str, suffix: str) -> None:
+    """`$` under re.match accepts a trailing newline; every check matches the whole value."""
+    check, good = NAME_CHECKS[name]
+    assert check(good) == ""
+    assert check(good + suffix) != ""
 
 
 def test_gateways() -> None:
@@ -80,6 +240,24 @@ def test_egress_hosts() -> None:
     assert "twice" in checks.egress_hosts_problem(["pypi.org", "pypi.org"])
     assert "DNS-1123 subdomain" in checks.egress_hosts_problem(["Bad_Host"])
     assert "YAML list" in checks.egress_hosts_problem("api.github.com")
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("10.0.0.1", "IP addresses and ranges"), ("10.0.0.0/8", "IP addresses and ranges"),
+        ("2001:db8::1", "IP addresses and ranges"), ("[2001:db8::1]", "IP addresses and ranges"),
+        ("2001:db8::/32", "IP addresses and ranges"), ("1.2.3.999", "looks like an IP address"),
+        ("web.payments.svc", "in-cluster"), ("web.payments.svc.cluster.local", "in-cluster"),
+        ("kubernetes.default.svc", "in-cluster"), ("node.cluster.local", "in-cluster"),
+        ("localhost", "in-cluster or local"), ("app.localhost", "in-cluster or local"),
+        ("redis", "single-label"), ("*.github.com", "wildcards"), ("api.*.com", "DNS-1123 subdomain"),
+        ("api.github.com\n", "DNS-1123 subdomain"), (" api.github.com", "DNS-1123 subdomain"),
+    ],
+)
+def test_egress_hosts_outside_the_cluster_only(host: str, expected: str) -> None:
+    message = checks.egress_hosts_problem([host])
+    assert message.startswith(f"egress host {host!r}: ") and expected in message, message
 
 
 def test_good_clusters() -> None:
@@ -154,3 +332,141 @@ def test_gitops_identity_accepted(identity: str) -> None:
 @pytest.mark.parametrize("identity", ["has space", "quote'd", "line\nbreak", "", 42, "system:serviceaccount:Bad_NS:x"])
 def test_gitops_identity_refused(identity: object) -> None:
     assert "gitops_identity" in checks.clusters_problem([{"name": "c", "network": "n", "gitops_identity": identity}])
+
+
+# --- team checks: the platform's actual answers and the other teams' answers files --------------------------------
+
+PLATFORM = {"platform_name": "platform", "gitops_engine": "argocd", "argocd_namespace": "gitops",
+            "git_repo_url": "https://github.com/example-org/platform.git", "gateway_layout": "split",
+            "gateways_enabled": ["ingress", "egress"], "egress_allowed_hosts": ["api.github.com", "10.0.0.1"],
+            "ingress_domain": "example.com", "istio_revision_tags": [{"name": "prod-stable", "version": "1.31.1"}],
+            "istio_default_tag": "prod-stable", "clusters": [{"name": "eu-1", "network": "n"}, {"name": "us-1", "network": "n"}]}
+SNAPSHOT = team_checks.platform_snapshot(PLATFORM)
+
+
+def onboarded(tmp_path: Path, **teams: dict) -> Path:
+    (tmp_path / ".copier").mkdir(exist_ok=True)
+    for name, answers in teams.items():
+        (tmp_path / ".copier" / f"team-{name}.yml").write_text(yaml.safe_dump(answers))
+    return tmp_path
+
+
+def test_team_platform_must_be_the_platforms_own() -> None:
+    assert team_checks.team_platform_problem(SNAPSHOT, PLATFORM, "copy", {}) == ""
+    forged = {**SNAPSHOT, "git_repo_url": "https://evil.example/x.git", "clusters": ["eu-1", "ap-1"]}
+    message = team_checks.team_platform_problem(forged, PLATFORM, "copy", {"team_platform": "..."})
+    assert message.startswith("team_platform: clusters, git_repo_url differ(s) from the platform's .copier-answers.yml")
+    assert "(clusters: ['eu-1', 'ap-1'] given, ['eu-1', 'us-1'] recorded)" in message and "Fix: leave team_platform out" in message
+    assert "differ" in team_checks.team_platform_problem({**SNAPSHOT, "extra": 1}, PLATFORM, "update", {"team_platform": "x"})
+
+
+def test_team_platform_recorded_or_unreadable_is_not_compared() -> None:
+    stale = {**SNAPSHOT, "clusters": ["eu-1"]}
+    assert team_checks.team_platform_problem(stale, PLATFORM, "update", {}) == "", "a recorded snapshot stays until refreshed"
+    assert team_checks.team_platform_problem(stale, {}, "update", {"team_platform": "x"}) == "", "copier's temporary renders"
+    assert "no platform answers found" in team_checks.team_platform_problem({}, PLATFORM)
+
+
+@pytest.mark.parametrize(("namespace", "owner"), [("gitops", "Argo CD"), ("argocd", "Argo CD"), ("istio-ingress", "Istio"),
+                                                  ("istio-config", "Istio"), ("kube-node-lease", "Kubernetes"),
+                                                  ("default", "Kubernetes"), ("flux-system", "Flux"),
+                                                  ("cert-manager", "cert-manager"), ("external-secrets", "external-secrets"),
+                                                  ("example", "the example app")])
+def test_team_cannot_claim_a_platform_namespace(tmp_path: Path, namespace: str, owner: str) -> None:
+    message = team_checks.team_namespaces_problem([namespace], "shop", tmp_path, SNAPSHOT)
+    assert message.startswith(f"namespace '{namespace}' belongs to the platform ({owner}") and "choose a namespace" in message
+    assert team_checks.team_name_problem(namespace, tmp_path, "copy", PLATFORM).startswith(f"team_name '{namespace}' is reserved")
+
+
+def test_platform_namespaces_follow_the_platforms_answers(tmp_path: Path) -> None:
+    one_cluster_flux = {**SNAPSHOT, "gitops_engine": "flux", "clusters": ["eu-1"]}
+    assert team_checks.team_namespaces_problem(["gitops", "external-secrets"], "shop", tmp_path, one_cluster_flux) == ""
+    assert team_checks.team_namespaces_problem(["shop"], "shop", tmp_path, SNAPSHOT) == ""
+
+
+def test_team_namespaces_and_names_with_a_newline_are_refused(tmp_path: Path) -> None:
+    assert "DNS-1123 label" in team_checks.team_namespaces_problem(["shop\n"], "shop", tmp_path, SNAPSHOT)
+    assert "DNS-1123 label" in team_checks.team_name_problem("shop\n", tmp_path)
+
+
+def test_team_name_that_is_another_teams_namespace_is_refused(tmp_path: Path) -> None:
+    onboarded(tmp_path, payments={"team_namespaces": ["payments", "checkout"]})
+    assert team_checks.team_name_problem("checkout", tmp_path, "copy", PLATFORM) == (
+        "team_name 'checkout' is a namespace of team 'payments'; choose another name")
+    assert team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM) == ""
+
+
+def test_ingress_host_is_routed_to_one_team_only(tmp_path: Path) -> None:
+    onboarded(tmp_path, alpha={"team_ingress_routes": [{"host": "shop.example.com", "service": "web", "port": 80}]})
+    route = {"host": "shop.example.com", "service": "web", "port": 8080}
+    message = team_checks.team_ingress_problem([route], ["beta"], SNAPSHOT, tmp_path, "beta")
+    assert message == ("ingress host 'shop.example.com' is already routed to team 'alpha' (.copier/team-alpha.yml); "
+                       "choose another host, or ask that team to give it up first")
+    assert team_checks.team_ingress_problem([route], ["alpha"], SNAPSHOT, tmp_path, "alpha") == "", "its own update"
+    assert team_checks.team_ingress_problem([{**route, "host": "pay.example.com"}], ["beta"], SNAPSHOT, tmp_path, "beta") == ""
+
+
+def test_ingress_host_owners_pure_from_answers_files(tmp_path: Path) -> None:
+    onboarded(tmp_path, alpha={"team_ingress_routes": [{"host": "a.example.com"}]}, beta={"team_ingress_routes": [{"host": "b.example.com"}]})
+    assert team_checks.ingress_host_owners(tmp_path, "beta") == {"a.example.com": "alpha"}
+
+
+def test_team_egress_hosts_outside_the_cluster_even_if_allow_listed() -> None:
+    assert team_checks.team_egress_problem(["api.github.com"], SNAPSHOT) == ""
+    assert "IP addresses" in team_checks.team_egress_problem(["10.0.0.1"], SNAPSHOT)
+    assert "not on the platform's egress allow-list" in team_checks.team_egress_problem(["pypi.org"], SNAPSHOT)
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_onboarding_needs_a_clean_checkout(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "README.md").write_text("x\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "x")
+    assert team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM) == ""
+    (tmp_path / "README.md").write_text("edited\n")
+    (tmp_path / "notes.txt").write_text("new\n")
+    message = team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM)
+    assert message.startswith("team_name 'shop': the platform repo has uncommitted changes (README.md, notes.txt)")
+    assert "Fix: commit or stash them first" in message
+    assert team_checks.team_name_problem("shop", tmp_path, "update", PLATFORM) == "", "copier update checks this itself"
+    assert team_checks.uncommitted_paths(tmp_path / "not-a-repo") == []
+
+
+# --- how a refusal reaches the user ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "raw", "expected"),
+    [
+        ("BAD", "BAD", True),
+        (["ingress", "egress"], "[egress, ingress]", True),
+        ({"a": 1}, "{a: 1}", True),
+        (["1.31.1"], ["1.31.1"], True),
+        ("12", 12, True),
+        ("recorded", "given", False),
+    ],
+)
+def test_answer_from_data(answer: object, raw: object, expected: bool) -> None:
+    assert answer_refusal.answer_from_data(answer, {"q": raw}, "q") is expected
+    assert answer_refusal.answer_from_data(answer, {}, "q") is False
+
+
+def test_refuse_or_report_returns_the_message_outside_the_copier_cli() -> None:
+    from jinja2 import Environment
+
+    environment = Environment()
+    environment.filters["refuse_or_report"] = answer_refusal.refuse_or_report
+    template = environment.from_string("{{ 'bad answer' | refuse_or_report('q') }}")
+    assert template.render(q="BAD", _copier_conf={"data": {"q": "BAD"}}) == "bad answer"
+    assert answer_refusal.copier_cli_running() is False
+
+
+@pytest.mark.parametrize(("value", "expected"), [("main", "main"), ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
+                                                 ("a;b", "'a;b'"), ("$(id)", "'$(id)'"), ("it's", "'it'\"'\"'s'")])
+def test_shell_quote_keeps_one_word(value: str, expected: str) -> None:
+    assert shell_quote(value) == expected
