@@ -276,10 +276,13 @@ def no_yaml_anchors(platform: RenderedPlatform) -> list[str]:
 
 
 def files_carry_header(platform: RenderedPlatform) -> list[str]:
-    """Every generated file starts with the one header line (the answers file carries copier's own)."""
+    """Every file the template or its hooks generate starts with the one header line; a file you add needs none
+    (generated_paths.py lists the generated paths; the answers files carry copier's own line)."""
+    from istio_gitops_check.generated_paths import is_generated
+
     problems = []
     for path in platform.files:
-        if path.name == ".copier-answers.yml" or path.parent.name == ".copier":
+        if not is_generated(platform.relative(path)):
             continue
         first = platform.text(path).split("\n", 1)[0]
         expected = HEADER if path.suffix != ".md" else f"<!-- {HEADER.removeprefix('# ')} -->"
