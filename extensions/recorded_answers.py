@@ -21,6 +21,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 GUARD = "recorded_answers_kept"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: ~10x faster on copier.yml
 
 
 def replaced_answers(recorded: Mapping[str, Any], current: Mapping[str, Any], given: Mapping[str, Any],
@@ -72,7 +73,7 @@ def stranded_team_problems(recorded: Mapping[str, Any], current: Mapping[str, An
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text()) if path.is_file() else None
+        loaded = yaml.load(path.read_text(), Loader=LOADER) if path.is_file() else None
     except (OSError, yaml.YAMLError):
         return {}
     return loaded if isinstance(loaded, dict) else {}

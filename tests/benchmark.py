@@ -4,6 +4,8 @@
 
 Baseline: `copier copy` of the defaults. Measured: copy of a three-cluster repo, the platform check,
 and each step of the canary upgrade (docs/upgrade-istio.md) for both engines. Medians of N runs.
+`--team-ops 1x10 --team-ops 20x50` times onboarding one more team and updating one team (`copier update -a
+.copier/team-<name>.yml`) in repos of those shapes, medians of N, each on a fresh copy of the repo.
 `--large 10x25 --large 20x50` also generates repos with that many clusters and onboarded teams and times the
 platform check on them cold (empty cache: every YAML file linted) and warm (the cache CI and pre-commit keep),
 per kustomization too, which shows whether the check's cost grows linearly.
@@ -86,10 +88,33 @@ def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> 
     answers = {"gateways_enabled": ["ingress", "egress", "eastwest"],
                "clusters": [{"name": f"c{i}", "network": f"n{i % 2}"} for i in range(clusters)]}
     copy_platform(template, destination, answers)
-    for index in range(teams):
+    git(destination, "init", "-q", "-b", "main")
+    git(destination, "config", "gc.auto", "0")  # no background gc while the repo is copied for each run
+    init_repo(destination, "platform")
+    for index in range(teams):  # onboarding wants a clean working tree: one commit per team, as teams would
         run_copy(str(template), destination, data={"scope": "team", "team_name": f"team-{index}"}, defaults=True,
                  unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)
+        init_repo(destination, f"team-{index}")
     return destination
+
+
+def team_operation_times(template: Path, workdir: Path, shape: str, repeat: int) -> dict[str, list[float]]:
+    """Onboarding and a team update in a repo of `shape` clusters x teams, each from the same committed state."""
+    from copier import run_copy
+
+    clusters, teams = (int(n) for n in shape.lower().split("x"))
+    source = large_repo(template, workdir / f"teams-{shape}", clusters, teams)
+    onboarding, update = [], []
+    for run in range(repeat):
+        project = workdir / f"teams-{shape}-{run}"
+        shutil.copytree(source, project, symlinks=True)
+        onboarding.append(timed(lambda: run_copy(str(template), project, data={"scope": "team", "team_name": "newcomer"},
+                                                 defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)))
+        init_repo(project, "newcomer")
+        update.append(timed(lambda: run_update(project, answers_file=".copier/team-team-1.yml", defaults=True, overwrite=True,
+                                               unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)))
+    label = f"{clusters} cluster(s) x {teams} teams"
+    return {f"onboard a team, {label}": onboarding, f"team update, {label}": update}
 
 
 def large_repo_times(template: Path, workdir: Path, shape: str) -> dict[str, float]:
@@ -112,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--teams", type=int, default=0, help="also onboard a team into a repo that already has this many")
+    parser.add_argument("--team-ops", action="append", default=[], metavar="CLUSTERSxTEAMS",
+                        help="also time onboarding and a team update in a repo of that size (repeatable)")
     parser.add_argument("--large", action="append", default=[], metavar="CLUSTERSxTEAMS",
                         help="also time the check on a generated repo of that size (repeatable)")
     args = parser.parse_args(argv)
@@ -131,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.teams:
             for name, seconds in crowded_repo_times(template, root, args.teams).items():
                 results.setdefault(name, []).append(seconds)
+        for shape in args.team_ops:
+            for name, values in team_operation_times(template, root, shape, args.repeat).items():
+                results.setdefault(name, []).extend(values)
         for shape in args.large:
             for name, seconds in large_repo_times(template, root, shape).items():
                 results.setdefault(name, []).append(seconds)
