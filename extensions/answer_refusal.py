@@ -1,12 +1,13 @@
 """How a refused answer reaches the user: one line from the copier CLI, the usual retry everywhere else.
 
 copier turns a validator's message into a ValueError. Interactively that makes it ask again, which is what we
-want; but an answer given with --data cannot be asked again, and the ValueError reaches the CLI as a ~40-line
-traceback with the message at the bottom. copier prints its own `UserMessageError` as one line, yet catches
-every `Exception` a validator raises, so a validator cannot raise that. `refuse_or_report` therefore ends the
-CLI with the message alone (exit code 1, nothing written: validators run before any file is) when the answer
-came from --data and the copier CLI is running; it returns the message unchanged otherwise: to prompts (copier
-asks again), to the Python API (callers get copier's ValueError) and when a recorded answer is re-checked.
+want; but an answer given with --data, or a default taken under --defaults, cannot be asked again, and the
+ValueError reaches the CLI as a ~40-line traceback with the message at the bottom. copier prints its own
+`UserMessageError` as one line, yet catches every `Exception` a validator raises, so a validator cannot raise
+that. `refuse_or_report` therefore ends the CLI with the message alone (exit code 1, nothing written: validators
+run before any file is) for such answers while the copier CLI runs. It returns the message unchanged otherwise:
+to prompts (copier asks again), to the Python API (callers get copier's ValueError) and when copier re-checks a
+recorded answer (it then drops it; extensions/recorded_answers.py refuses the update if that would change it).
 """
 
 from __future__ import annotations
@@ -27,19 +28,23 @@ class AnswerRefused(SystemExit):
 @pass_context
 def refuse_or_report(context: Context, problem: str, question: str) -> str:
     """The validator's `problem` for `question`; raised as AnswerRefused instead when it would only become a
-    traceback (an answer from --data, under the copier CLI)."""
-    if problem and answer_from_data(context.get(question), _given(context), question) and copier_cli_running():
+    traceback: under the copier CLI, for an answer from --data or a default taken under --defaults."""
+    if not problem:
+        return problem
+    cli, checking_default = copier_callers()
+    if cli and (answer_from_data(context.get(question), _conf(context, "data"), question)
+                or (checking_default and _conf(context, "defaults") is True)):
         raise AnswerRefused(f"Validation error for question '{question}': {problem}")
     return problem
 
 
-def _given(context: Context) -> Mapping[str, Any]:
+def _conf(context: Context, key: str) -> Any:
     conf = context.get("_copier_conf")
     try:
-        data = conf["data"] if conf is not None else None
+        value = conf[key] if conf is not None else None
     except (KeyError, TypeError):
-        data = None
-    return data if isinstance(data, Mapping) else {}
+        value = None
+    return value if key != "data" or isinstance(value, Mapping) else {}
 
 
 def answer_from_data(answer: object, given: Mapping[str, Any], question: str) -> bool:
@@ -62,12 +67,20 @@ def answer_from_data(answer: object, given: Mapping[str, Any], question: str) ->
     return False
 
 
-def copier_cli_running() -> bool:
-    """Whether this call runs under the copier CLI (its error handler is on the stack), where a SystemExit ends
-    the process with its message alone."""
+def copier_callers() -> tuple[bool, bool]:
+    """(whether the copier CLI runs this call, whether copier is validating a question's default).
+
+    Under the CLI (its error handler is on the stack) a SystemExit ends the process with its message alone.
+    copier validates the default it is about to use or propose in `Question.get_default`; it re-checks recorded
+    answers in `_ask` and typed ones in the prompt's own validator, and other code may render a validator too
+    (extensions/recorded_answers.py does, for its message), so only `validate_answer` called by `get_default` counts.
+    """
+    cli, validating_for = False, ""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code.co_name == "_handle_exceptions" and frame.f_globals.get("__name__") == "copier._cli":
-            return True
+        module, name = frame.f_globals.get("__name__"), frame.f_code.co_name
+        cli = cli or (module == "copier._cli" and name == "_handle_exceptions")
+        if not validating_for and module == "copier._user_data" and name == "validate_answer" and frame.f_back:
+            validating_for = frame.f_back.f_code.co_name
         frame = frame.f_back
-    return False
+    return cli, validating_for == "get_default"

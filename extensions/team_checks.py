@@ -1,14 +1,16 @@
 """Checks for a team's answers, against the platform's answers and the teams already onboarded.
 
 The team scope reads the platform's answers file (copier `_external_data`), and these checks
-look at the other teams' answers files in the destination repo, so a namespace can never be
-claimed twice and a team can only use clusters, tags, egress hosts and the ingress domain the
-platform actually has.
+look at the other teams' answers files in the destination repo, so a namespace or an ingress host
+can never be claimed twice, the namespaces the platform's answers reserve stay the platform's, the
+recorded platform settings are the platform's own, and a team can only use clusters, tags, egress
+hosts and the ingress domain the platform actually has.
 """
 
 from __future__ import annotations
 
 import subprocess
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,29 +36,38 @@ def platform_snapshot(answers: Mapping) -> dict:
     return snapshot
 
 
-def team_platform_problem(value: object, platform_answers: Mapping | None = None, operation: str = "copy",
-                          given: Mapping | None = None) -> str:
-    """The platform settings a team is checked against must be the platform's own.
+def platform_answers(external_data: object) -> Mapping:
+    """The platform's answers as copier's `_external_data` reads them; {} where the file is missing.
 
-    They are compared with the platform's answers file whenever it is readable (copier's temporary renders during
-    an update cannot read it) and the value is new: at onboarding, or given with --data in an update. A recorded
-    value is the snapshot of an earlier onboarding or refresh, and stays until the team refreshes it.
+    It is missing in the temporary folders copier renders an update's old and new versions in; copier warns about
+    that on first access, and the warning would only be noise in every team update.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        answers = external_data.get("platform") if isinstance(external_data, Mapping) else None
+    return answers if isinstance(answers, Mapping) else {}
+
+
+def team_platform_problem(value: object, external_data: object = None) -> str:
+    """The platform settings a team is checked against must be the platform's own: whenever the platform's answers
+    file is readable (`external_data["platform"]`; not in copier's temporary renders), they must equal its
+    snapshot, so neither --data nor an edited team answers file can stand in for them."""
     if not isinstance(value, Mapping) or not value.get("clusters") or not value.get("istio_revision_tags"):
         return (
             "team_platform: no platform answers found; run the team scope inside a platform repo generated "
             "by this template (its .copier-answers.yml is read)"
         )
-    if platform_answers and (operation == "copy" or "team_platform" in (given or {})):
-        expected = platform_snapshot(platform_answers)
+    recorded = platform_answers(external_data)
+    if recorded:
+        expected = platform_snapshot(recorded)
         differing = sorted(key for key in set(expected) | set(value) if value.get(key) != expected.get(key))
         if differing:
             first = differing[0]
             return (
                 f"team_platform: {', '.join(differing)} differ(s) from the platform's .copier-answers.yml "
-                f"({first}: {_shown(value, first)} given, {_shown(expected, first)} recorded). Fix: leave "
-                "team_platform out, the team scope reads it from that file (to refresh a team, pass the output of "
-                "hooks/team_folders.py --snapshot .copier-answers.yml, see docs/onboard-team.md)"
+                f"({first}: {_shown(value, first)} here, {_shown(expected, first)} there). Fix: leave team_platform "
+                "out when onboarding, it is read from that file; to refresh an onboarded team after a platform change, "
+                "pass the output of `hooks/team_folders.py --snapshot .copier-answers.yml` (docs/onboard-team.md)"
             )
     return ""
 
@@ -74,7 +85,8 @@ def other_teams(destination: str | Path, team: str) -> dict[str, dict]:
     for path in sorted(Path(destination).glob(".copier/team-*.yml")):
         name = path.name.removeprefix("team-").removesuffix(".yml")
         if name != team:
-            found[name] = yaml.safe_load(path.read_text()) or {}
+            # libyaml where PyYAML has it: the pure-Python loader cost ~1.3 ms per onboarded team per check
+            found[name] = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return found
 
 
@@ -88,22 +100,20 @@ def uncommitted_paths(destination: str | Path) -> list[str]:
 
 
 def team_name_problem(value: object, destination: str | Path = ".", operation: str = "copy",
-                      platform_answers: Mapping | None = None) -> str:
-    """A new team's name: a DNS label that is no namespace of the platform or of another team (it is the default
-    namespace, which copier does not check under --defaults), onboarded into a clean checkout."""
+                      external_data: object = None) -> str:
+    """A new team's name: a DNS label that is no namespace of the platform, onboarded into a clean checkout
+    (checked here because team_name is the first team question: nothing is written yet)."""
     problem = dns_label_problem(value, TEAM_NAME_MAX)
     if problem:
         return f"team_name {quoted_answer(value)}: {problem}"
-    owner = namespace_owner(value, platform_snapshot(platform_answers) if platform_answers else None)
+    if operation != "copy":
+        return ""  # the name is fixed once onboarded: it names the team's answers file
+    platform = platform_answers(external_data)
+    owner = namespace_owner(value, platform_snapshot(platform) if platform else None)
     if owner:
         return f"team_name '{value}' is reserved for the platform (a namespace of {owner}); choose another name"
-    if operation != "copy":
-        return ""
     if (Path(destination) / ".copier" / f"team-{value}.yml").exists():
         return f"team '{value}' is already onboarded; change it with `copier update -a .copier/team-{value}.yml`"
-    owners = namespace_owners(destination, str(value))
-    if value in owners:
-        return f"team_name '{value}' is a namespace of team '{owners[value]}'; choose another name"
     changed = uncommitted_paths(destination)
     if changed:
         listed = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")

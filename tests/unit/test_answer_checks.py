@@ -352,19 +352,20 @@ def onboarded(tmp_path: Path, **teams: dict) -> Path:
 
 
 def test_team_platform_must_be_the_platforms_own() -> None:
-    assert team_checks.team_platform_problem(SNAPSHOT, PLATFORM, "copy", {}) == ""
+    assert team_checks.team_platform_problem(SNAPSHOT, {"platform": PLATFORM}) == ""
     forged = {**SNAPSHOT, "git_repo_url": "https://evil.example/x.git", "clusters": ["eu-1", "ap-1"]}
-    message = team_checks.team_platform_problem(forged, PLATFORM, "copy", {"team_platform": "..."})
+    message = team_checks.team_platform_problem(forged, {"platform": PLATFORM})
     assert message.startswith("team_platform: clusters, git_repo_url differ(s) from the platform's .copier-answers.yml")
-    assert "(clusters: ['eu-1', 'ap-1'] given, ['eu-1', 'us-1'] recorded)" in message and "Fix: leave team_platform out" in message
-    assert "differ" in team_checks.team_platform_problem({**SNAPSHOT, "extra": 1}, PLATFORM, "update", {"team_platform": "x"})
-
-
-def test_team_platform_recorded_or_unreadable_is_not_compared() -> None:
+    assert "(clusters: ['eu-1', 'ap-1'] here, ['eu-1', 'us-1'] there)" in message
+    assert "Fix: leave team_platform out when onboarding" in message and "--snapshot" in message
+    assert "extra" in team_checks.team_platform_problem({**SNAPSHOT, "extra": 1}, {"platform": PLATFORM})
     stale = {**SNAPSHOT, "clusters": ["eu-1"]}
-    assert team_checks.team_platform_problem(stale, PLATFORM, "update", {}) == "", "a recorded snapshot stays until refreshed"
-    assert team_checks.team_platform_problem(stale, {}, "update", {"team_platform": "x"}) == "", "copier's temporary renders"
-    assert "no platform answers found" in team_checks.team_platform_problem({}, PLATFORM)
+    assert "clusters differ" in team_checks.team_platform_problem(stale, {"platform": PLATFORM}), "a stale recorded snapshot too"
+
+
+def test_team_platform_is_not_compared_where_the_platform_file_is_unreadable() -> None:
+    assert team_checks.team_platform_problem({**SNAPSHOT, "clusters": ["eu-1"]}, {"platform": {}}) == "", "copier's temporary renders"
+    assert "no platform answers found" in team_checks.team_platform_problem({}, {"platform": PLATFORM})
 
 
 @pytest.mark.parametrize(("namespace", "owner"), [("gitops", "Argo CD"), ("argocd", "Argo CD"), ("istio-ingress", "Istio"),
@@ -375,7 +376,7 @@ def test_team_platform_recorded_or_unreadable_is_not_compared() -> None:
 def test_team_cannot_claim_a_platform_namespace(tmp_path: Path, namespace: str, owner: str) -> None:
     message = team_checks.team_namespaces_problem([namespace], "shop", tmp_path, SNAPSHOT)
     assert message.startswith(f"namespace '{namespace}' belongs to the platform ({owner}") and "choose a namespace" in message
-    assert team_checks.team_name_problem(namespace, tmp_path, "copy", PLATFORM).startswith(f"team_name '{namespace}' is reserved")
+    assert team_checks.team_name_problem(namespace, tmp_path, "copy", {"platform": PLATFORM}).startswith(f"team_name '{namespace}' is reserved")
 
 
 def test_platform_namespaces_follow_the_platforms_answers(tmp_path: Path) -> None:
@@ -387,13 +388,6 @@ def test_platform_namespaces_follow_the_platforms_answers(tmp_path: Path) -> Non
 def test_team_namespaces_and_names_with_a_newline_are_refused(tmp_path: Path) -> None:
     assert "DNS-1123 label" in team_checks.team_namespaces_problem(["shop\n"], "shop", tmp_path, SNAPSHOT)
     assert "DNS-1123 label" in team_checks.team_name_problem("shop\n", tmp_path)
-
-
-def test_team_name_that_is_another_teams_namespace_is_refused(tmp_path: Path) -> None:
-    onboarded(tmp_path, payments={"team_namespaces": ["payments", "checkout"]})
-    assert team_checks.team_name_problem("checkout", tmp_path, "copy", PLATFORM) == (
-        "team_name 'checkout' is a namespace of team 'payments'; choose another name")
-    assert team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM) == ""
 
 
 def test_ingress_host_is_routed_to_one_team_only(tmp_path: Path) -> None:
@@ -427,13 +421,13 @@ def test_onboarding_needs_a_clean_checkout(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("x\n")
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "x")
-    assert team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM) == ""
+    assert team_checks.team_name_problem("shop", tmp_path, "copy", {"platform": PLATFORM}) == ""
     (tmp_path / "README.md").write_text("edited\n")
     (tmp_path / "notes.txt").write_text("new\n")
-    message = team_checks.team_name_problem("shop", tmp_path, "copy", PLATFORM)
+    message = team_checks.team_name_problem("shop", tmp_path, "copy", {"platform": PLATFORM})
     assert message.startswith("team_name 'shop': the platform repo has uncommitted changes (README.md, notes.txt)")
     assert "Fix: commit or stash them first" in message
-    assert team_checks.team_name_problem("shop", tmp_path, "update", PLATFORM) == "", "copier update checks this itself"
+    assert team_checks.team_name_problem("shop", tmp_path, "update", {"platform": PLATFORM}) == "", "copier update checks this itself"
     assert team_checks.uncommitted_paths(tmp_path / "not-a-repo") == []
 
 
@@ -463,10 +457,25 @@ def test_refuse_or_report_returns_the_message_outside_the_copier_cli() -> None:
     environment.filters["refuse_or_report"] = answer_refusal.refuse_or_report
     template = environment.from_string("{{ 'bad answer' | refuse_or_report('q') }}")
     assert template.render(q="BAD", _copier_conf={"data": {"q": "BAD"}}) == "bad answer"
-    assert answer_refusal.copier_cli_running() is False
+    assert answer_refusal.copier_callers() == (False, False)
 
 
 @pytest.mark.parametrize(("value", "expected"), [("main", "main"), ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
                                                  ("a;b", "'a;b'"), ("$(id)", "'$(id)'"), ("it's", "'it'\"'\"'s'")])
 def test_shell_quote_keeps_one_word(value: str, expected: str) -> None:
     assert shell_quote(value) == expected
+
+
+def test_platform_answers_come_from_copiers_external_data_without_its_warning() -> None:
+    import warnings
+
+    class Missing(dict):
+        def get(self, key, default=None):
+            warnings.warn("File not found; returning empty dict: .copier-answers.yml")
+            return {}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert team_checks.platform_answers(Missing()) == {}
+    assert team_checks.platform_answers({"platform": PLATFORM}) is PLATFORM
+    assert team_checks.platform_answers(None) == {}
