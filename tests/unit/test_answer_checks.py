@@ -479,3 +479,41 @@ def test_platform_answers_come_from_copiers_external_data_without_its_warning() 
         assert team_checks.platform_answers(Missing()) == {}
     assert team_checks.platform_answers({"platform": PLATFORM}) is PLATFORM
     assert team_checks.platform_answers(None) == {}
+
+
+def test_refusal_paths_through_copiers_question() -> None:
+    """Under the copier CLI, only an answer from --data and a default under --defaults end the run; a typed answer
+    is reported to the prompt (asked again), a re-checked recorded answer is left to copier."""
+    from copier._jinja_ext import SandboxedEnvironment
+    from copier._user_data import AnswersMap, Question
+
+    environment = SandboxedEnvironment()
+    environment.filters["refuse_or_report"] = answer_refusal.refuse_or_report
+    environment.filters["lowercase_problem"] = lambda v: "" if v.islower() else f"q {v!r}: use lowercase"
+
+    def question(data: dict, defaults: bool, default: str) -> Question:
+        return Question(var_name="q", answers=AnswersMap(init=data), jinja_env=environment, type="str", default=default,
+                        validator="{{ q | lowercase_problem | refuse_or_report('q') }}",
+                        context={"_copier_conf": {"data": data, "defaults": defaults}})
+
+    cli_namespace = {"__name__": "copier._cli"}
+    exec("def _handle_exceptions(method):\n    return method()", cli_namespace)  # copier's CLI error handler
+
+    def outcome(action) -> str:
+        try:
+            action()
+        except SystemExit as refused:
+            return f"exit: {refused}"
+        except ValueError as error:
+            return f"ValueError: {error}"
+        return "accepted"
+
+    under_cli = cli_namespace["_handle_exceptions"]
+    prompt = question({}, False, "fine").get_questionary_structure()["validate"]
+    assert under_cli(lambda: prompt("TYPED")) == "Validation error for question 'q': q 'TYPED': use lowercase"
+    assert outcome(lambda: under_cli(question({}, True, "Default").get_default)).startswith("exit: Validation error")
+    assert outcome(question({}, True, "Default").get_default).startswith("ValueError: "), "the Python API"
+    data = question({"q": "BAD"}, True, "fine")
+    assert outcome(lambda: under_cli(lambda: data.validate_answer("BAD"))) == (
+        "exit: Validation error for question 'q': q 'BAD': use lowercase")
+    assert outcome(lambda: under_cli(lambda: data.validate_answer("RECORDED"))).startswith("ValueError: "), "recorded"
