@@ -64,16 +64,18 @@ def crowded_repo_times(template: Path, workdir: Path, teams: int) -> dict[str, f
 
     project = copy_platform(template, workdir / "crowded", {})
     git(project, "init", "-q", "-b", "main")
+    git(project, "config", "gc.auto", "0")
+    init_repo(project, "platform")
 
     def onboard(name: str) -> None:
         run_copy(str(template), project, data={"scope": "team", "team_name": name}, defaults=True, unsafe=True,
                  vcs_ref="HEAD", quiet=True, overwrite=True)
 
     first = timed(lambda: onboard("team-0"))
-    for index in range(1, teams):
+    init_repo(project, "team-0")
+    for index in range(1, teams):  # onboarding wants a clean working tree
         onboard(f"team-{index}")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", f"{teams} teams")
+        init_repo(project, f"team-{index}")
     return {
         "onboard 1st team": first,
         f"onboard team {teams + 1} (repo has {teams})": timed(lambda: onboard("newcomer")),
