@@ -230,7 +230,8 @@ def before(answers_file: str, version_from: str, version_to: str,
         _git("mv", "--", move.source, move.target)
         _git("update-index", "--cacheinfo", f"{mode},{empty},{move.target}")
         moves.append({"source": move.source, "target": move.target, "mode": mode, "base": _blob(move.base), "ours": _blob(move.ours)})
-        print(f"moved {move.source} -> {move.target}: your edits are merged into the new version after the update")
+        print(f"moved {move.source} -> {move.target}: your edits are merged into the new version at the end of the "
+              "update (if the update stops before that, `git reset --hard HEAD` undoes the move)")
     _state_path().write_text(json.dumps({"update": [head, version_from, version_to], "moves": moves}, indent=1))
     return 0
 

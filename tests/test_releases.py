@@ -14,22 +14,25 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from copier import run_copy, run_update
 from copier.errors import TaskError
+from packaging.version import Version
 
 from tests.changelog import ChangelogError, ordering_problems, parse_releases, read_releases
-from tests.conftest import REPO, copy_platform, git, init_repo
+from tests.conftest import REPO, SNAPSHOT_VERSION, copy_platform, git, init_repo
 
 sys.path.insert(0, str(REPO / "hooks"))
 from path_migrations import RULES, PathRule, migrated_path, rules_between  # noqa: E402
 
 RELEASES = read_releases()
 RELEASED = tuple(r for r in reversed(RELEASES) if r.commit)  # oldest first
-WORKING_TREE = next((r.version for r in RELEASES if r.commit is None), None)
+# The working tree is the unreleased version, or a version above every release if none is open.
+WORKING_TREE = next((r.version for r in RELEASES if r.commit is None), Version(SNAPSHOT_VERSION))
 MULTI_CLUSTER = [
     {"name": "east-1", "network": "net-a", "labels": {"environment": "production", "region": "us-east-1"}},
     {"name": "west-2", "network": "net-b", "labels": {"environment": "production", "region": "us-west-2"}},
@@ -59,7 +62,6 @@ def ensure_commit(commit: str) -> None:
 def test_changelog_parses_with_increasing_versions_and_known_commits() -> None:
     assert RELEASES, "CHANGELOG.md records no release"
     assert ordering_problems(RELEASES) == []
-    assert WORKING_TREE is not None and RELEASES[0].commit is None, "the first entry is the unreleased working tree"
     for release in RELEASED:
         ensure_commit(release.commit)
         ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", release.commit, "HEAD"], cwd=REPO, check=False)
@@ -85,29 +87,25 @@ def test_changelog_ordering_problems() -> None:
 
 # -- the rules as data ------------------------------------------------------------------------------
 
-def uncovered_paths(before: set[str], after: set[str], version: str, rules: tuple[PathRule, ...] = RULES) -> list[str]:
-    """Paths generated at the previous release and gone at `version` that no rule of `version` moves to a
-    path `version` generates (or declares dropped)."""
+def uncovered_paths(before: set[str], after: set[str], older: str, newer: str, rules: tuple[PathRule, ...] = RULES) -> list[str]:
+    """Paths generated at release `older` and gone at `newer` that no rule of the releases in between moves to a
+    path `newer` generates (or declares dropped)."""
     problems = []
     for path in sorted(before - after):
-        target, rule = migrated_path(path, rules_between_exact(version, rules))
+        target, rule = migrated_path(path, rules_between(older, newer, rules))
         if rule is None:
-            problems.append(f"{path}: gone in {version}, no migration rule covers it")
+            problems.append(f"{path}: gone in {newer}, no migration rule covers it")
         elif target is not None and target not in after:
-            problems.append(f"{path}: the {version} rule moves it to {target}, which {version} does not generate")
+            problems.append(f"{path}: the {rule.version} rule moves it to {target}, which {newer} does not generate")
     return problems
-
-
-def rules_between_exact(version: str, rules: tuple[PathRule, ...]) -> tuple[PathRule, ...]:
-    return tuple(r for r in rules if r.version == version)
 
 
 def test_path_check_fails_on_a_path_that_disappears_without_a_rule() -> None:
     before = {"README.md", "gateways/base/istio-ingress/namespace.yaml", "gateways/base/istio-ingress/old.yaml"}
     after = {"README.md", "gateways/namespaces/istio-ingress/namespace.yaml"}
-    assert uncovered_paths(before, after, "0.3.0") == ["gateways/base/istio-ingress/old.yaml: gone in 0.3.0, no migration rule covers it"]
+    assert uncovered_paths(before, after, "0.2.0", "0.3.0") == ["gateways/base/istio-ingress/old.yaml: gone in 0.3.0, no migration rule covers it"]
     wrong = (PathRule("0.3.0", "gateways/base/{ns}/namespace.yaml", "gateways/{ns}/namespace.yaml", "test"),)
-    assert uncovered_paths(before - {"gateways/base/istio-ingress/old.yaml"}, after, "0.3.0", wrong) == [
+    assert uncovered_paths(before - {"gateways/base/istio-ingress/old.yaml"}, after, "0.2.0", "0.3.0", wrong) == [
         "gateways/base/istio-ingress/namespace.yaml: the 0.3.0 rule moves it to gateways/istio-ingress/namespace.yaml, which 0.3.0 does not generate"]
 
 
@@ -119,6 +117,7 @@ def test_every_release_with_rules_has_its_migration_entries() -> None:
         return command[2] if isinstance(command, list) and command[1].endswith("/hooks/path_migrations.py") else None
 
     entries = [(m.get("version"), stage(m), m["when"]) for m in migrations]
+    assert {Version(r.version) for r in RULES} <= {r.version for r in RELEASES}, "rules belong to releases in CHANGELOG.md"
     for version in sorted({r.version for r in RULES}):
         assert (version, "before", "{{ _stage == 'before' }}") in entries, f"no path migration before updating past {version}"
         assert (version, "after", "{{ _stage == 'after' }}") in entries, f"no path migration after updating past {version}"
@@ -159,19 +158,38 @@ def commit_and_tag(repo: Path, version: str) -> None:
     git(repo, "tag", version)
 
 
-def generated_paths(template: Path, version: str, answers: dict, destination: Path) -> set[str]:
-    project = copy_platform(template, destination, answers, vcs_ref=version)
-    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+Rendered = Callable[[str, str], Path]
+
+
+@pytest.fixture(scope="module")
+def rendered(release_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """rendered(version, answer set) -> a repo generated at that release, rendered once per module; copy it."""
+    cache: dict[tuple[str, str], Path] = {}
+
+    def _rendered(version: str, answer_set: str) -> Path:
+        if (version, answer_set) not in cache:
+            destination = tmp_path_factory.mktemp("rendered") / f"{answer_set}-{version}"
+            cache[version, answer_set] = copy_platform(release_template, destination, ANSWER_SETS[answer_set], vcs_ref=version)
+        return cache[version, answer_set]
+
+    return _rendered
+
+
+def generated_at(rendered: Rendered, version: str, answer_set: str, destination: Path) -> Path:
+    """A git repo with what `version` generated for `answer_set`, committed."""
+    project = shutil.copytree(rendered(version, answer_set), destination)
+    init_repo(project, f"generated at {version}")
+    return project
 
 
 @pytest.mark.slow
-def test_no_generated_path_disappears_without_a_migration(release_template: Path, tmp_path: Path) -> None:
+def test_no_generated_path_disappears_without_a_migration(rendered: Rendered) -> None:
     versions = [str(r.version) for r in RELEASED] + [str(WORKING_TREE)]
     problems = []
-    for name, answers in ANSWER_SETS.items():
-        paths = {v: generated_paths(release_template, v, answers, tmp_path / f"{name}-{v}") for v in versions}
+    for name in ANSWER_SETS:
+        paths = {v: {p.relative_to(rendered(v, name)).as_posix() for p in rendered(v, name).rglob("*") if p.is_file()} for v in versions}
         for older, newer in zip(versions, versions[1:]):
-            problems += [f"[{name}] {p}" for p in uncovered_paths(paths[older], paths[newer], newer)]
+            problems += [f"[{name}] {p}" for p in uncovered_paths(paths[older], paths[newer], older, newer)]
     assert problems == []
 
 
@@ -184,12 +202,14 @@ KEY_VALUE = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z0-9_.\-]+): (?P<value>[^
 TEAM = {"scope": "team", "team_name": "payments", "team_namespaces": ["payments"]}
 
 
-def update_scenarios() -> list[tuple[str, str, dict]]:
+def update_scenarios() -> list[tuple[str, str, bool]]:
+    """(release, answer set, with a team): both engines from every release; a team (where the release has
+    team scope) on one engine per release, alternating; two networks with east-west from the first release."""
     scenarios = []
-    for release in RELEASED:
-        for engine in ("argocd", "flux"):
-            scenarios.append((str(release.version), engine, {"gitops_engine": engine}))
-    scenarios.append((str(RELEASED[0].version), "argocd-two-networks", ANSWER_SETS["two-networks"]))
+    for number, release in enumerate(RELEASED):
+        for engine, answer_set in enumerate(("defaults", "flux")):
+            scenarios.append((str(release.version), answer_set, (number + engine) % 2 == 1))
+    scenarios.append((str(RELEASED[0].version), "two-networks", False))
     return scenarios
 
 
@@ -255,11 +275,12 @@ def lost_markers(project: Path, markers: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("version", "flavour", "answers"), update_scenarios(), ids=lambda v: v if isinstance(v, str) else "")
-def test_update_from_every_release_loses_no_edited_line(release_template: Path, tmp_path: Path, version: str, flavour: str, answers: dict) -> None:
-    project = copy_platform(release_template, tmp_path / "platform", answers, vcs_ref=version)
-    init_repo(project, f"generated at {version}")
-    team = "scope" in yaml.safe_load(git(release_template, "show", f"{version}:copier.yml"))
+@pytest.mark.parametrize(("version", "answer_set", "with_team"), update_scenarios(),
+                         ids=lambda v: {True: "team", False: ""}.get(v, v) if isinstance(v, (str, bool)) else "")
+def test_update_from_every_release_loses_no_edited_line(release_template: Path, rendered: Rendered, tmp_path: Path,
+                                                        version: str, answer_set: str, with_team: bool) -> None:
+    project = generated_at(rendered, version, answer_set, tmp_path / "platform")
+    team = with_team and "scope" in yaml.safe_load(git(release_template, "show", f"{version}:copier.yml"))
     if team:
         run_copy(str(release_template), project, data=TEAM, defaults=True, unsafe=True, vcs_ref=version, quiet=True, overwrite=True)
         git(project, "add", "-A")
@@ -280,16 +301,14 @@ def test_update_from_every_release_loses_no_edited_line(release_template: Path, 
         update(project, answers_file=".copier/team-payments.yml")
         assert invisible_conflicts(project) == []
         lost = lost_markers(project, markers)
-    print(f"\n{version} {flavour}: {len(markers)} edited lines, {len(lost)} lost, {len(conflicts)} files in conflict")
+    print(f"\n{version} {answer_set}{' + team' if team else ''}: {len(markers)} edited lines, {len(lost)} lost, {len(conflicts)} files in conflict")
     assert lost == [], f"{len(lost)} of {len(markers)} edited lines lost"
 
 
 @pytest.mark.slow
-def test_edits_in_renamed_files_merge_without_conflict(release_template: Path, tmp_path: Path) -> None:
+def test_edits_in_renamed_files_merge_without_conflict(rendered: Rendered, tmp_path: Path) -> None:
     """The case issue 11 measured: edits in the files 0.2.0 renamed were lost. They now merge 3-way."""
-    first = str(RELEASED[0].version)
-    project = copy_platform(release_template, tmp_path / "platform", {}, vcs_ref=first)
-    init_repo(project, f"generated at {first}")
+    project = generated_at(rendered, str(RELEASED[0].version), "defaults", tmp_path / "platform")
     values = project / "gateways/revisions/1-31-1/ingress.values.yaml"
     application = project / "clusters/cluster-1/istiod-1-31-1.yaml"
     values.write_text(values.read_text().replace("cpu: 100m", "cpu: 250m"))
@@ -308,10 +327,8 @@ def test_edits_in_renamed_files_merge_without_conflict(release_template: Path, t
 
 
 @pytest.mark.slow
-def test_an_edited_file_the_template_dropped_refuses_the_update(release_template: Path, tmp_path: Path) -> None:
-    version = "0.2.0"
-    project = copy_platform(release_template, tmp_path / "platform", {}, vcs_ref=version)
-    init_repo(project, f"generated at {version}")
+def test_an_edited_file_the_template_dropped_refuses_the_update(rendered: Rendered, tmp_path: Path) -> None:
+    project = generated_at(rendered, "0.2.0", "defaults", tmp_path / "platform")
     script = project / "scripts/check_mesh.py"
     script.write_text(script.read_text() + "# our own check\n")
     git(project, "commit", "-qam", "our check")
