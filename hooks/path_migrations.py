@@ -147,6 +147,11 @@ def _state_path() -> Path:
     return Path(_git("rev-parse", "--git-path", STATE_FILE).decode().strip())
 
 
+def _in_repo(path: str) -> str:
+    """`path` (relative to the project) from the top of the git repo, as `git update-index` takes it."""
+    return _git("rev-parse", "--show-prefix").decode().strip() + path
+
+
 def _blob(content: bytes) -> str:
     return _git("hash-object", "-w", "--stdin", data=content).decode().strip()
 
@@ -228,7 +233,7 @@ def before(answers_file: str, version_from: str, version_to: str,
         mode = (_index_entry(move.source) or ("100644", ""))[0]
         Path(move.target).parent.mkdir(parents=True, exist_ok=True)
         _git("mv", "--", move.source, move.target)
-        _git("update-index", "--cacheinfo", f"{mode},{empty},{move.target}")
+        _git("update-index", "--cacheinfo", f"{mode},{empty},{_in_repo(move.target)}")
         moves.append({"source": move.source, "target": move.target, "mode": mode, "base": _blob(move.base), "ours": _blob(move.ours)})
         print(f"moved {move.source} -> {move.target}: your edits are merged into the new version at the end of the "
               "update (if the update stops before that, `git reset --hard HEAD` undoes the move)")
@@ -236,7 +241,19 @@ def before(answers_file: str, version_from: str, version_to: str,
     return 0
 
 
+def _merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, int]:
+    """git merge-file with copier's labels: the merged bytes and the number of conflicts (-1: failed)."""
+    with tempfile.TemporaryDirectory(prefix="path-migrations.") as scratch:
+        files = [Path(scratch, name) for name in ("ours", "base", "theirs")]
+        for file, content in zip(files, (ours, base, theirs)):
+            file.write_bytes(content)
+        labels = [arg for label in LABELS for arg in ("-L", label)]
+        merged = subprocess.run(["git", "merge-file", "-p", *labels, *map(str, files)], capture_output=True, check=False)
+    return merged.stdout, (merged.returncode if 0 <= merged.returncode <= 127 else -1)
+
+
 def after() -> int:
+    """Merge the user's version of each moved file into what copier wrote at its new path."""
     path = _state_path()
     if not path.is_file():
         return 0
@@ -246,30 +263,22 @@ def after() -> int:
         if not _in_effect(entry, empty):
             print(f"{entry['target']}: move from {entry['source']} no longer staged, left alone", file=sys.stderr)
             continue
-        target = Path(entry["target"])
-        theirs = target.read_bytes() if target.is_file() else _git("cat-file", "blob", entry["ours"])
-        with tempfile.TemporaryDirectory(prefix="path-migrations.") as scratch:
-            files = []
-            for name, content in (("ours", _git("cat-file", "blob", entry["ours"])), ("base", _git("cat-file", "blob", entry["base"])), ("theirs", theirs)):
-                files.append(Path(scratch, name))
-                files[-1].write_bytes(content)
-            labels = [arg for label in LABELS for arg in ("-L", label)]
-            merged = subprocess.run(["git", "merge-file", "-p", *labels, *map(str, files)], capture_output=True, check=False)
-        if merged.returncode < 0 or merged.returncode > 127:
-            print(f"{target}: git merge-file failed ({merged.stderr.decode().strip()}); your version is kept", file=sys.stderr)
-            target.write_bytes(_git("cat-file", "blob", entry["ours"]))
-            _git("update-index", "--cacheinfo", f"{entry['mode']},{entry['ours']},{target.as_posix()}")
-            continue
-        target.write_bytes(merged.stdout)
-        if merged.returncode == 0:
-            _git("update-index", "--cacheinfo", f"{entry['mode']},{entry['ours']},{target.as_posix()}")
-            print(f"{target}: your edits from {entry['source']} merged")
-        else:
-            stages = [f"0 {'0' * len(empty)}\t{target.as_posix()}",
-                      *(f"{entry['mode']} {blob} {stage}\t{target.as_posix()}"
+        target, in_repo = Path(entry["target"]), _in_repo(entry["target"])
+        ours, base = _git("cat-file", "blob", entry["ours"]), _git("cat-file", "blob", entry["base"])
+        theirs = target.read_bytes() if target.is_file() else ours
+        merged, conflicts = _merge(ours, base, theirs)
+        if conflicts > 0:
+            target.write_bytes(merged)
+            stages = [f"0 {'0' * len(empty)}\t{in_repo}",
+                      *(f"{entry['mode']} {blob} {stage}\t{in_repo}"
                         for stage, blob in ((1, entry["base"]), (2, entry["ours"]), (3, _blob(theirs))))]
             _git("update-index", "--index-info", data=("\n".join(stages) + "\n").encode())
-            conflicted.append(target.as_posix())
+            conflicted.append(entry["target"])
+            continue
+        target.write_bytes(merged if conflicts == 0 else ours)
+        _git("update-index", "--cacheinfo", f"{entry['mode']},{entry['ours']},{in_repo}")  # a staged rename
+        print(f"{entry['target']}: your edits from {entry['source']} merged" if conflicts == 0 else
+              f"{entry['target']}: git merge-file failed, your version is kept as it was", file=sys.stdout if conflicts == 0 else sys.stderr)
     path.unlink()
     if conflicted:
         print("CONFLICTS in moved files (resolve the <<<<<<< markers, then git add): " + ", ".join(conflicted), file=sys.stderr)

@@ -138,3 +138,20 @@ def test_team_scope_updates_render_nothing(project: Path) -> None:
     (project / ".copier-answers.yml").write_text("_commit: 0.1.0\nscope: team\n")
     git(project, "commit", "-qam", "a team's answers")
     assert path_migrations.before(".copier-answers.yml", "0.1.0", "0.4.0", render=lambda a: pytest.fail("rendered")) == 0
+
+
+def test_a_project_in_a_subdirectory_of_its_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "platforms" / "prod"
+    (project / "gateways/revisions/1-31-1").mkdir(parents=True)
+    (project / OLD_VALUES).write_text(OURS)
+    (project / ".copier-answers.yml").write_text("_commit: 0.1.0\nistio_version: 1.31.1\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "a platform in a subdirectory")
+    monkeypatch.chdir(project)
+    assert path_migrations.before(".copier-answers.yml", "0.1.0", "0.4.0", render=render_old) == 0
+    (project / NEW_VALUES).write_text(BASE.replace("cpu: 100m", "cpu: 150m"))
+    path_migrations.after()
+    stages = [line.split()[2] for line in git(tmp_path, "ls-files", "-u", "--", f"platforms/prod/{NEW_VALUES}").splitlines()]
+    assert stages == ["1", "2", "3"]
+    assert f"platforms/prod/{OLD_VALUES}" not in git(tmp_path, "ls-files")
