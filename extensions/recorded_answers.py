@@ -12,6 +12,7 @@ switched GitOps engine).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -123,5 +124,14 @@ def refuse_replaced_answers(context: Context, conf: Any) -> str:
     if problems:
         from copier.errors import UserMessageError
 
-        raise UserMessageError("Refused, nothing was written:\n- " + "\n- ".join(problems))
+        raise UserMessageError(f"{_refusal_heading(destination)}\n- " + "\n- ".join(problems))
     return ""
+
+
+def _refusal_heading(destination: Path) -> str:
+    """What the user must undo: nothing, unless a release's `before` migrations already ran in this update."""
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=destination, capture_output=True, text=True, check=False)
+    if status.returncode != 0 or not status.stdout.strip():
+        return "Refused, nothing was written:"
+    return ("Refused; the template files were not touched, but this update's release migrations already moved "
+            "files or rewrote the answers file (see `git status`): run `git reset --hard HEAD` to undo them, then:")

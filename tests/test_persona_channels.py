@@ -9,6 +9,8 @@ Sidecar with ALLOW_ANY. Each must fail the platform check on the file that carri
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,9 @@ def repo(request, template_snapshot: Path, tmp_path_factory: pytest.TempPathFact
     init_repo(project, "platform")
     for team in TEAMS:
         onboard(template_snapshot, project, team)
+    # What the codeowners bot does after the onboarding PRs merge: each team gets its CODEOWNERS line.
+    subprocess.run([sys.executable, "scripts/codeowners.py"], cwd=project, check=True, capture_output=True)
+    init_repo(project, "codeowners")
     return project
 
 
