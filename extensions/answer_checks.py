@@ -9,8 +9,10 @@ and the fix; copier shows it as
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from git_urls import port_in_range, redacted_url
@@ -32,6 +34,9 @@ from naming_rules import (
 # Exact X.Y.Z in ASCII digits without leading zeros (\d would also take other scripts' digits).
 VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 SUPPORTED_MINORS = (29, 30, 31)
+# The oldest patch per minor whose charts have every values key the template sets, and why; recorded beside the
+# chart value models so the check of a generated repo refuses the same versions.
+MINIMUMS_FILE = Path(__file__).resolve().parent.parent / "istio_gitops_check" / "chart_values" / "minimums.json"
 # A team slug that GitHub and GitLab both produce, so `@<org>/<slug>` is a valid CODEOWNERS owner, and a plain
 # name for the Kubernetes group the identity provider sends (RBAC subjects, Argo CD project roles).
 TEAM_SLUG = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
@@ -79,7 +84,17 @@ def istio_version_problem(value: object) -> str:
     if major != 1 or minor not in SUPPORTED_MINORS:
         lines = ", ".join(f"1.{m}.x" for m in SUPPORTED_MINORS)
         return f"istio_version '{value}': this template supports the Istio lines {lines}; pick one of them"
+    minimum = minimum_patch(major, minor)
+    if minimum and tuple(map(int, value.split("."))) < tuple(map(int, minimum["version"].split("."))):
+        return (f"istio_version '{value}': the oldest {major}.{minor} release this template supports is {minimum['version']} "
+                f"({minimum['why']}); use {minimum['version']} or newer")
     return ""
+
+
+def minimum_patch(major: int, minor: int) -> dict[str, str]:
+    """minimums.json's entry for a minor line ({version, why}), or {} when it records none."""
+    minimums = json.loads(MINIMUMS_FILE.read_text(encoding="utf-8"))["minimums"]
+    return minimums.get(f"{major}.{minor}", {})
 
 
 def git_branch_problem(value: object) -> str:

@@ -5,6 +5,11 @@ it is loose below the top level), so a typo such as `meshConfig.rootNamespce` in
 and silently changes nothing. chart_values/<chart>-<version>.schema.json models, per
 pinned chart version, every key the chart's templates read and its type; this module turns
 JSON Schema errors into one readable line each.
+
+There is one model per minor line, read from its newest patch; a key that appeared within the line carries
+`"x-since": "<version>"`, and a release older than that is told the chart ignores the key. minimums.json holds
+the oldest patch of each line the template supports (every key it sets exists there), read by the
+questionnaire (extensions/answer_checks.py) and by the check alike.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 MODEL_DIR = Path(__file__).resolve().parent / "chart_values"
+MINIMUMS_FILE = MODEL_DIR / "minimums.json"
 DEFAULT_VERSION = "1.31.1"
+RELEASE = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+SINCE = "x-since"
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSON_TYPES = {
     dict: "object",
@@ -46,18 +54,67 @@ def available_models() -> list[tuple[str, str]]:
     return found
 
 
+def release_key(version: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of an exact release such as 1.29.2; None for anything else."""
+    match = RELEASE.fullmatch(version) if isinstance(version, str) else None
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def model_version(chart: str, version: str) -> str:
+    """The model that describes `chart` at `version`: its own, else the one of its minor line."""
+    if (MODEL_DIR / f"{chart}-{version}.schema.json").is_file():
+        return version
+    wanted = release_key(version)
+    same_line = [v for c, v in available_models() if c == chart and wanted and (release_key(v) or ())[:2] == wanted[:2]]
+    if same_line:
+        return max(same_line, key=release_key)
+    known = ", ".join(f"{c} {v}" for c, v in available_models()) or "none"
+    raise NoChartModelError(
+        f"no values model for chart {chart!r} version {version!r} (expected {MODEL_DIR / f'{chart}-{version}.schema.json'} "
+        f"or a model of the same minor line); models available: {known}. "
+        "Write one from that chart version's values.yaml and templates."
+    )
+
+
+@cache
+def minimum_versions() -> dict[str, dict[str, str]]:
+    """minimums.json: per minor line ("1.29"), the oldest supported patch ("version") and why ("why")."""
+    return json.loads(MINIMUMS_FILE.read_text(encoding="utf-8"))["minimums"]
+
+
+def below_minimum(version: str) -> str:
+    """Why `version` is older than its line's minimum, or '' when it is not (or its line has none)."""
+    key = release_key(version)
+    minimum = minimum_versions().get(f"{key[0]}.{key[1]}") if key else None
+    if not minimum or key >= release_key(minimum["version"]):
+        return ""
+    return (f"{version} is older than {minimum['version']}, the oldest {key[0]}.{key[1]} release this template supports "
+            f"({minimum['why']}); use {minimum['version']} or newer")
+
+
+def chart_version_problem(chart: str, version: str) -> str:
+    """A release pinned below the minimum of its line, as one sentence ('' when fine)."""
+    reason = below_minimum(version)
+    return f"{chart} chart {reason}" if reason else ""
+
+
+def _since_keyword(release: tuple[int, int, int] | None):
+    """The `x-since` keyword: a key used with a chart older than the version it appeared in."""
+
+    def since(validator, appeared_in, instance, schema):
+        if release is not None and release < (release_key(appeared_in) or (0, 0, 0)):
+            yield ValidationError(f"appeared in {appeared_in}", validator_value=appeared_in)
+
+    return since
+
+
 @cache
 def _validator(chart: str, version: str) -> Draft202012Validator:
-    path = MODEL_DIR / f"{chart}-{version}.schema.json"
-    if not path.is_file():
-        known = ", ".join(f"{c} {v}" for c, v in available_models()) or "none"
-        raise NoChartModelError(
-            f"no values model for chart {chart!r} version {version!r} (expected {path}); "
-            f"models available: {known}. Write one from that chart version's values.yaml and templates."
-        )
+    path = MODEL_DIR / f"{chart}-{model_version(chart, version)}.schema.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    versioned = validators.extend(Draft202012Validator, {SINCE: _since_keyword(release_key(version))})
+    return versioned(schema)
 
 
 def values_errors(chart: str, values: Mapping[str, Any] | None, version: str = DEFAULT_VERSION) -> list[str]:
@@ -97,6 +154,10 @@ def _describe(error: ValidationError, root: Mapping[str, Any], chart: str, versi
         return
     if kind == "not" and schema.get("description") and schema.get("not") == {}:
         yield f"{prefix}: {where}: {schema['description']}"
+        return
+    if kind == SINCE:
+        yield (f"{prefix}: {where}: not in {chart} chart {version}: the key appeared in {error.validator_value}, so this chart "
+               f"ignores it; pin {error.validator_value} or newer")
         return
     if kind == "type":
         wanted = error.validator_value

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from istio_gitops_check import rendered_platform, repository_checks
-from istio_gitops_check.chart_values import values_errors
+from istio_gitops_check.chart_values import chart_version_problem, values_errors
 from istio_gitops_check.guardrails import GUARDRAILS
 from istio_gitops_check.persona_boundaries import boundary_problems
 from istio_gitops_check.rendered_platform import RenderedPlatform
@@ -92,9 +92,12 @@ class CheckReport:
 
 
 def check_values(platform: RenderedPlatform) -> list[str]:
-    """Each values source, and each release's merged values, against the chart's values model."""
+    """Each release's chart version against the supported minimum; each values source, and each release's merged
+    values, against the chart's values model (keys the pinned version does not have yet included)."""
     problems: list[str] = []
     for release in platform.helm_releases:
+        too_old = chart_version_problem(release.chart, release.version)
+        problems += [f"{release.declared_in}: {too_old}"] if too_old else []
         for label, values in release.value_sources:
             problems += [f"{label}: {p}" for p in values_errors(release.chart, values, release.version)]
         problems += [f"{release.declared_in} (merged values): {p}" for p in values_errors(release.chart, release.values, release.version)]

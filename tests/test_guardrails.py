@@ -25,6 +25,7 @@ HEADER = guardrails.HEADER + "\n"
 ISTIOD_VALUES = "mesh/revisions/1-31-1/istiod.values.yaml"
 CONFIG_KUSTOMIZATION = "mesh/base/istio-config/kustomization.yaml"
 INGRESS = "gateways/base/istio-ingress"
+EASTWEST_VALUES = "gateways/clusters/cluster-1/eastwest.values.yaml"
 
 
 def add_resource(root: Path, directory: str, name: str, manifest: str) -> None:
@@ -164,13 +165,33 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "clusters/cluster-1/istio-base.yaml", "targetRevision: 1.31.1", "targetRevision: 1.31.*"),
         "is not an exact release",
     ),
+    "CUSTOM authorization providers declared": (
+        lambda r: replace(r / ISTIOD_VALUES, "    - name: external-authz\n", "    - name: other-authz\n"),
+        "provider 'external-authz' is not in meshConfig.extensionProviders of revision(s) 1-31-1",
+    ),
+    "ext_authz services reachable": (
+        lambda r: replace(r / "mesh/base/istio-config/sidecar-default.yaml", '        - "ext-authz/ext-authz.ext-authz.svc.cluster.local"\n', ""),
+        "Sidecar istio-config/default: cluster cluster-1: does not import ext-authz/ext-authz.ext-authz.svc.cluster.local",
+    ),
+    "values leave chart-written labels to the chart": (
+        lambda r: append(r / EASTWEST_VALUES, "labels:\n  topology.istio.io/network: network-1\n"),
+        f'{EASTWEST_VALUES}: labels["topology.istio.io/network"]: the gateway chart 1.31.1 writes this label itself from networkGateway',
+    ),
 }
 
 
 TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n"}, {"name": "cluster-2", "network": "n"}]}
 FLUX = {"gitops_engine": "flux"}
+EXTERNAL_AUTHZ = {"external_authz_service": "ext-authz.ext-authz.svc.cluster.local:9000"}
+TWO_NETWORKS = {
+    "gateways_enabled": ["ingress", "egress", "eastwest"],
+    "clusters": [{"name": "cluster-1", "network": "network-1"}, {"name": "cluster-2", "network": "network-2"}],
+}
 ANSWERS = {
+    "values leave chart-written labels to the chart": TWO_NETWORKS,
     "mesh identity consistent": TWO_CLUSTERS,
+    "CUSTOM authorization providers declared": EXTERNAL_AUTHZ,
+    "ext_authz services reachable": EXTERNAL_AUTHZ,
     "Flux Kustomizations well formed": FLUX,
     "Flux install order": FLUX,
     "Flux HelmReleases remediate": FLUX,

@@ -9,7 +9,17 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from istio_gitops_check.chart_values import MODEL_DIR, NoChartModelError, values_errors
+import answer_checks
+from istio_gitops_check.chart_values import (
+    MODEL_DIR,
+    NoChartModelError,
+    available_models,
+    chart_version_problem,
+    minimum_versions,
+    model_version,
+    release_key,
+    values_errors,
+)
 
 VERSION = "1.31.1"
 
@@ -298,7 +308,6 @@ def emitted_values(version: str) -> dict[str, dict[str, Any]]:
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
             "podDisruptionBudget": {"minAvailable": 1},
             "networkGateway": "n",
-            "labels": {"topology.istio.io/network": "n"},
         },
     }
 
@@ -326,3 +335,91 @@ def test_istiod_typos_fail_for_every_pinned_version(version: str) -> None:
         f"istiod values: autoscaleMinn: unknown key (not in istiod chart {version})",
         f"istiod values: meshConfig.rootNamespce: unknown key (not in istiod chart {version})",
     ]
+
+
+# --- keys that appeared within a minor line, and the minimum patch per line ----------------------
+
+
+def since_annotations(node: Any, path: str = "") -> dict[str, str]:
+    """Every `x-since` in a model, by the schema path that carries it."""
+    found: dict[str, str] = {}
+    if isinstance(node, dict):
+        if "x-since" in node:
+            found[path] = node["x-since"]
+        for key, child in node.items():
+            found.update(since_annotations(child, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            found.update(since_annotations(child, f"{path}/{index}"))
+    return found
+
+
+def test_models_record_the_keys_that_appeared_within_their_line() -> None:
+    """Diffing values.yaml and the templates' .Values references across the tags of each line found these."""
+    annotated = {
+        (chart, version): since_annotations(json.loads((MODEL_DIR / f"{chart}-{version}.schema.json").read_text()))
+        for chart, version in available_models()
+    }
+    assert {k: v for k, v in annotated.items() if v} == {
+        ("base", "1.29.7"): {"/properties/base/properties/validationFailurePolicy": "1.29.2"},
+        ("istiod", "1.29.7"): {"/$defs/settings/properties/base/properties/validationFailurePolicy": "1.29.2"},
+        ("istiod", "1.30.4"): {"/$defs/settings/properties/taint/properties/name": "1.30.3"},
+    }
+
+
+@pytest.mark.parametrize("chart", ["base", "istiod"])
+def test_a_key_used_with_a_chart_older_than_the_key_is_reported(chart: str) -> None:
+    values = {"base": {"validationFailurePolicy": "Fail"}}
+    assert values_errors(chart, values, "1.29.1") == [
+        f"{chart} values: base.validationFailurePolicy: not in {chart} chart 1.29.1: the key appeared in 1.29.2, "
+        "so this chart ignores it; pin 1.29.2 or newer"
+    ]
+    assert values_errors(chart, values, "1.29.2") == []
+    assert values_errors(chart, values, "1.29.7") == []
+    assert values_errors(chart, values, "1.30.0") == []
+
+
+def test_a_key_that_appeared_in_a_later_patch_of_1_30() -> None:
+    assert "taint.name: not in istiod chart 1.30.2: the key appeared in 1.30.3" in one_error_at("istiod", {"taint": {"name": "x"}}, "1.30.2")
+    assert values_errors("istiod", {"taint": {"name": "x", "enabled": True}}, "1.30.3") == []
+
+
+def one_error_at(chart: str, values: dict[str, Any], version: str) -> str:
+    errors = values_errors(chart, values, version)
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def test_every_patch_of_a_line_is_checked_against_that_line_s_model() -> None:
+    assert model_version("istiod", "1.29.2") == "1.29.7"
+    assert model_version("gateway", "1.31.3") == "1.31.1"
+    assert model_version("base", "1.30.4") == "1.30.4"
+    with pytest.raises(NoChartModelError, match="1.28.5"):
+        model_version("base", "1.28.5")
+    assert "autoscaleMinn: unknown key (not in istiod chart 1.29.3)" in one_error_at("istiod", {"autoscaleMinn": 1}, "1.29.3")
+
+
+def test_minimums_cover_every_supported_line_and_the_questionnaire_reads_them() -> None:
+    assert sorted(minimum_versions()) == [f"1.{minor}" for minor in answer_checks.SUPPORTED_MINORS]
+    for line, minimum in minimum_versions().items():
+        assert release_key(minimum["version"])[:2] == release_key(line + ".0")[:2] and minimum["why"]
+    assert answer_checks.istio_versions_problem(["1.29.2"]) == ""
+    refusal = answer_checks.istio_versions_problem(["1.29.1", "1.30.0"])
+    assert refusal.startswith("istio_versions: '1.29.1': the oldest 1.29 release this template supports is 1.29.2 (")
+    assert "base.validationFailurePolicy" in refusal and refusal.endswith("use 1.29.2 or newer")
+    assert "1.29.0" in answer_checks.istio_versions_problem(["1.29.0"])
+
+
+@pytest.mark.parametrize("line", sorted(minimum_versions()))
+def test_every_key_the_template_sets_exists_at_the_minimum(line: str) -> None:
+    """The minimum is the oldest patch where the emitted values are clean, and the patch before it is not."""
+    minimum = minimum_versions()[line]["version"]
+    newest_model = model_version("istiod", minimum)
+    for chart, values in emitted_values(newest_model).items():
+        assert values_errors(chart, values, minimum) == [], (chart, minimum)
+    major, minor, patch = release_key(minimum)
+    if patch:
+        older = f"{major}.{minor}.{patch - 1}"
+        assert any(values_errors(chart, values, older) for chart, values in emitted_values(newest_model).items())
+        assert chart_version_problem("istiod", older).startswith(f"istiod chart {older} is older than {minimum}")
+    assert chart_version_problem("istiod", minimum) == ""
