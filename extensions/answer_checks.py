@@ -164,6 +164,38 @@ def egress_hosts_problem(value: object) -> str:
     return ""
 
 
+EXTERNAL_AUTHZ_SERVICE = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local:([1-9][0-9]{0,4})")
+EXTERNAL_AUTHZ_EXAMPLE = "ext-authz.ext-authz.svc.cluster.local:9000"
+# `<namespace>/<host>` in Sidecars and the admission policy, whose lines must stay within the repo's yamllint limit (140).
+EXTERNAL_AUTHZ_IMPORT_MAX = 120
+
+
+def external_authz_service_problem(value: object) -> str:
+    """The gRPC ext_authz service of the CUSTOM AuthorizationPolicy: '' (off), or a Kubernetes Service as
+    `<name>.<namespace>.svc.cluster.local:<port>` in a namespace of its own (the Sidecars import that host)."""
+    if value == "" or value is None:
+        return ""
+    text = str(value)
+    match = EXTERNAL_AUTHZ_SERVICE.fullmatch(text)
+    if not match or int(match.group(5)) > 65535:
+        return (f"external_authz_service {quoted_answer(value)}: write the Kubernetes Service as "
+                f"<name>.<namespace>.svc.cluster.local:<port 1-65535>, e.g. {EXTERNAL_AUTHZ_EXAMPLE}, or leave it empty for none")
+    name, namespace = match.group(1), match.group(3)
+    for label, what in ((name, "service name"), (namespace, "namespace")):
+        problem = dns_label_problem(label)
+        if problem:
+            return f"external_authz_service '{text}': {what} {problem}"
+    imported_as = f"{namespace}/{text.rpartition(':')[0]}"
+    if len(imported_as) > EXTERNAL_AUTHZ_IMPORT_MAX:
+        return (f"external_authz_service '{text}': shorten the name or namespace; Sidecars import it as '{imported_as}', "
+                f"which must stay within {EXTERNAL_AUTHZ_IMPORT_MAX} characters (it has {len(imported_as)})")
+    owner = namespace_owner(namespace)
+    if owner or namespace in RESERVED_NAMESPACES:
+        return (f"external_authz_service '{text}': namespace '{namespace}' belongs to "
+                f"{owner or 'the platform'}; run the authorization service in a namespace of its own")
+    return ""
+
+
 def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: object = "") -> str:
     """The cluster list: non-empty, unique names and valid fields; several networks need east-west."""
     if not isinstance(value, list) or not value:

@@ -32,6 +32,8 @@ def platform_snapshot(answers: Mapping) -> dict:
     platform's answers file is out of reach; recording what the team uses keeps those renders exact.
     """
     snapshot = {key: answers[key] for key in SNAPSHOT_KEYS if key in answers}
+    if answers.get("external_authz_service"):  # only when set: teams onboarded before the question existed stay equal
+        snapshot["external_authz_service"] = answers["external_authz_service"]
     snapshot["clusters"] = [str(c.get("name")) for c in answers.get("clusters", []) if isinstance(c, Mapping)]
     return snapshot
 

@@ -32,7 +32,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
 from git_urls import flux_git_url  # noqa: E402
-from mesh_model import gateway_namespace, host_slug  # noqa: E402
+from mesh_model import external_authz, gateway_namespace, host_slug  # noqa: E402
 from persona_permissions import rbac_rules, service_owner_kinds  # noqa: E402
 from team_checks import platform_snapshot  # noqa: E402
 
@@ -65,6 +65,7 @@ def _platform(platform: dict) -> dict:
         "gateway_layout": platform.get("gateway_layout", "split"),
         "gateways_enabled": platform.get("gateways_enabled", []),
         "trust_domain": platform.get("trust_domain", "cluster.local"),
+        "external_authz_service": platform.get("external_authz_service", ""),
     }
 
 
@@ -100,11 +101,12 @@ def egress_annotation(host: str) -> str:
     return EGRESS_ANNOTATION_PREFIX + name
 
 
-def egress_network_policy(namespace: str, egress_ns: str, cross_network: bool = False) -> dict[str, Any]:
+def egress_network_policy(namespace: str, egress_ns: str, cross_network: bool = False, authz_ns: str = "") -> dict[str, Any]:
     """The backstop behind the egress allow-list (Istio's egress guide): pods reach only mesh namespaces, istiod,
     the egress gateway and DNS, so traffic that escapes the proxy cannot leave the cluster. A mesh spanning
     networks also reaches the other networks' east-west gateways, whose addresses live outside the cluster: only
-    their mTLS port 15443 is opened for that."""
+    their mTLS port 15443 is opened for that. The external authorization service's namespace is reachable too
+    (the proxy calls it), whether or not it is in the mesh."""
     cross = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 15443}]}] if cross_network else []
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -115,7 +117,7 @@ def egress_network_policy(namespace: str, egress_ns: str, cross_network: bool = 
             "egress": [
                 {"to": [{"namespaceSelector": {"matchExpressions": [{"key": "istio.io/rev", "operator": "Exists"}]}},
                         {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
-                                                                     "values": sorted({"istio-system", egress_ns})}]}}]},
+                                                                     "values": sorted({"istio-system", egress_ns, authz_ns} - {""})}]}}]},
                 {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                          "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
                  "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
@@ -134,7 +136,9 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
     declared_egress = {egress_annotation(host): f"{egress_ns}/{host}" for host in team.get("egress_hosts", [])}
     if declared_egress:
         declared_egress[f"{EGRESS_ANNOTATION_PREFIX}egress-gateway"] = f"{egress_ns}/{egress_gateway_service(egress_ns)}"
-    hosts = ["./*", "istio-system/*"] + list(declared_egress.values())
+    authz = external_authz(platform["external_authz_service"])
+    # The CUSTOM policy's ext_authz filter names the service's outbound cluster: the proxy needs it imported.
+    hosts = ["./*", "istio-system/*"] + ([str(authz["sidecar_host"])] if authz else []) + list(declared_egress.values())
     policies = [
         {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
          "metadata": {"name": "default-deny", "namespace": namespace}, "spec": {}},
@@ -167,7 +171,7 @@ def namespace_files(platform: dict, team: dict, namespace: str) -> dict[str, str
             "metadata": {"name": "default", "namespace": namespace}, "spec": {"egress": [{"hosts": hosts}]}}),
         f"{base}/namespace/authorization-policies.yaml": manifest(*policies),
         f"{base}/namespace/network-policy.yaml": manifest(
-            egress_network_policy(namespace, egress_ns, "eastwest" in platform["gateways_enabled"])),
+            egress_network_policy(namespace, egress_ns, "eastwest" in platform["gateways_enabled"], str(authz.get("namespace", "")))),
         f"{base}/workloads/kustomization.yaml": kustomization([]),
     }
 

@@ -49,7 +49,7 @@ GENERATED_PATHS: tuple[str, ...] = (
                                                        "mesh-security-policy", "namespace-revision-policy",
                                                        "persona-cluster-roles")),
     "mesh/base/istio-cni/kustomization.yaml", "mesh/base/istio-cni/namespace.yaml",
-    *(f"mesh/base/istio-config/{name}.yaml" for name in ("envoyfilter-external-authz", "kustomization", "namespace",
+    *(f"mesh/base/istio-config/{name}.yaml" for name in ("authorization-policy-external-authz", "kustomization", "namespace",
                                                          "peer-authentication-default", "rbac", "sidecar-default")),
     "mesh/base/istio-system/kustomization.yaml", "mesh/base/istio-system/namespace.yaml",
     "mesh/clusters/*/istio-cni.values.yaml", "mesh/clusters/*/istiod.values.yaml",

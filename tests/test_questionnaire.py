@@ -76,6 +76,8 @@ BAD_ANSWERS = [
     ({"ca_mode": "vault", "ca_vault_pki_path": "pki_int/root/sign-intermediate\n"}, "ca_vault_pki_path", "as Vault shows it"),
     ({"ca_mode": "aws-pca", "ca_aws_pca_arn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1111\n"},
      "ca_aws_pca_arn", "use the CA's ARN"),
+    ({"external_authz_service": "ext-authz:9000"}, "external_authz_service", "<name>.<namespace>.svc.cluster.local:<port"),
+    ({"external_authz_service": "authz.istio-system.svc.cluster.local:9000"}, "external_authz_service", "a namespace of its own"),
     (
         {"clusters": [{"name": "a", "network": "n1"}, {"name": "b", "network": "n2"}]},
         "clusters",
