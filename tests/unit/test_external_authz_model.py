@@ -115,3 +115,14 @@ def test_grpc_services_and_outbound_clusters() -> None:
     assert authz.grpc_services([{"envoyGrpc": {"clusterName": "x"}}]) == [{"clusterName": "x"}]
     assert authz.outbound_cluster_service(f"outbound|9000||{HOST}") == ("ext-authz", HOST)
     assert authz.outbound_cluster_service("ext-authz") == ("", "")
+
+
+def test_an_edited_seed_envoyfilter_refuses_the_update_and_an_unedited_one_goes() -> None:
+    from path_migrations import Plan, plan, rules_between
+
+    seed = "mesh/base/istio-config/envoyfilter-external-authz.yaml"
+    rules = rules_between("0.3.0", "0.4.0")
+    edited = plan(rules, {seed: b"seed\n"}, {seed: b"seed\nauthority: mine\n"})
+    assert edited.moves == () and f"{seed}: no longer generated since 0.4.0" in edited.refusals[0]
+    assert "docs/external-authorization.md" in edited.refusals[0]
+    assert plan(rules, {seed: b"seed\n"}, {seed: b"seed\n"}) == Plan((), ())
