@@ -257,14 +257,14 @@ def argocd_files(platform: dict, team: dict) -> dict[str, str]:
         apps = []
         for ns in team["namespaces"]:
             overlay = f"teams/{name}/clusters/{cluster}/{ns}"
-            apps.append(_app(platform, f"{cluster}-{name}-{ns}-namespace", f"team-{name}-namespaces", cluster, ns, f"{overlay}/namespace", 5))
-            apps.append(_app(platform, f"{cluster}-{name}-{ns}", f"team-{name}", cluster, ns, f"{overlay}/workloads", 6))
+            apps.append(_app(platform, f"{cluster}-{name}-{ns}-namespace", f"team-{name}-namespaces", cluster, ns, f"{overlay}/namespace", 6))
+            apps.append(_app(platform, f"{cluster}-{name}-{ns}", f"team-{name}", cluster, ns, f"{overlay}/workloads", 7))
         if team.get("ingress_routes"):
             apps.append(_app(platform, f"{cluster}-{name}-ingress", f"{platform['platform_name']}-gateways", cluster,
-                             ingress_ns, f"gateways/requests/{name}", 6))
+                             ingress_ns, f"gateways/requests/{name}", 7))
         if team.get("egress_hosts"):
             apps.append(_app(platform, f"{cluster}-{name}-egress", f"{platform['platform_name']}-gateways", cluster,
-                             gateway_namespace("egress", platform["gateway_layout"]), f"gateways/requests/{name}/egress", 6))
+                             gateway_namespace("egress", platform["gateway_layout"]), f"gateways/requests/{name}/egress", 7))
         files[f"tenants/{cluster}/{name}/applications.yaml"] = manifest(*apps)
     return files
 

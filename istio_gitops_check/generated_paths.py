@@ -25,7 +25,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     "apps/clusters/*/example/kustomization.yaml", "apps/clusters/*/example/namespace/kustomization.yaml",
     "apps/clusters/*/example/workloads/kustomization.yaml",
     # Engine entry points per cluster
-    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane",
+    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane", "istio-revision-tags",
                                              "istiod", "kustomization", "mesh-config", "teams", "tenants")),
     "clusters/*/flux-system/kustomization.yaml",
     # Argo CD
@@ -45,6 +45,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     "gateways/requests/README.md",
     # Mesh
     "mesh/istio-base.values.yaml", "mesh/istio-cni.values.yaml", "mesh/revisions/*/istiod.values.yaml",
+    "mesh/revision-tags/kustomization.yaml", "mesh/revision-tags/revision-tags.yaml",
     *(f"mesh/base/guardrails/{name}.yaml" for name in ("envoyfilter-policy", "kustomization", "mesh-bypass-policy",
                                                        "mesh-security-policy", "namespace-revision-policy",
                                                        "persona-cluster-roles")),

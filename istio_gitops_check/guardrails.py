@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import yaml
 
-from istio_gitops_check import cross_cluster
+from istio_gitops_check import cross_cluster, revision_tag_ownership
 from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
@@ -30,7 +30,8 @@ ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io", "Issuer"), ("external-secrets.io", "ExternalSecret")})
 # Where an anchor (&name) or alias (*name) can start a YAML token; a cheap filter before parsing a file.
 ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
-SYNC_WAVE_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "apps")
+SYNC_WAVE_ORDER = ("istio-base", "istiod", "revision-tags", "gateways", "mesh-config", "apps")
+REVISION_TAGS_PATH = "mesh/revision-tags"
 
 
 def builds_cleanly(platform: RenderedPlatform) -> list[str]:
@@ -98,8 +99,14 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
         for obj in platform.unique_objects
         if obj.get("metadata", {}).get("namespace") == "istio-system"
         and (group_of(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
+        and not _is_tag_service(obj)
     ]
     return problems
+
+
+def _is_tag_service(obj: dict) -> bool:
+    """A revision tag's Service: selects istiod pods of one revision, runs nothing (revision_tag_ownership.py)."""
+    return obj.get("kind") == "Service" and str(obj.get("metadata", {}).get("name", "")).startswith(revision_tag_ownership.TAG_SERVICE_PREFIX)
 
 
 def envoyfilters_only_in_root_namespace(platform: RenderedPlatform) -> list[str]:
@@ -398,6 +405,8 @@ def _sync_step(spec: dict) -> str | None:
         return "istio-base"  # CRDs, the CNI node agent, and the namespaces everything else installs into
     if "istiod" in charts:
         return "istiod"
+    if REVISION_TAGS_PATH in paths:
+        return "revision-tags"
     if any(p.startswith(("apps/", "teams/", "gateways/requests/")) for p in paths):
         return "apps"
     if "gateway" in charts or any(p.startswith("gateways/") for p in paths):
@@ -445,7 +454,7 @@ def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str
     ]
 
 
-FLUX_INSTALL_ORDER = ("istio-base", "istiod", "gateways", "mesh-config", "tenants")
+FLUX_INSTALL_ORDER = ("istio-base", "istiod", "revision-tags", "gateways", "mesh-config", "tenants")
 
 
 def _flux_step(kustomization: dict) -> str | None:
@@ -457,6 +466,8 @@ def _flux_step(kustomization: dict) -> str | None:
         return "istio-base"
     if name.startswith("istiod-"):
         return "istiod"
+    if path == REVISION_TAGS_PATH:
+        return "revision-tags"
     if path.startswith("mesh/"):
         return "mesh-config"
     if name in ("tenants", "teams") or path.startswith("tenants/"):
@@ -618,32 +629,29 @@ def _by_cluster(releases) -> dict[str, list]:
 
 
 def revision_tags_consistent(platform: RenderedPlatform) -> list[str]:
-    """Per cluster: each tag is owned by one istiod release, the base chart's defaultRevision is the
-    revision that owns Istio's `default` tag, and every revision name matches its release."""
-    problems = []
+    """Per cluster: each tag's webhook and Service have one owner, the revision tags unit, never an istiod release
+    (`revisionTags`), so promoting a tag changes objects in place; every tag in use has one webhook to an
+    installed revision; no tag has a revision's name; the base chart's defaultRevision is the revision Istio's
+    `default` tag sends pods to; every istiod release is named after its revision."""
+    problems = [f"{REVISION_TAGS_PATH}: {p}" for p in revision_tag_ownership.tag_ownership_problems(platform)]
+    tags = revision_tag_ownership.tag_objects(platform)
     for cluster, releases in sorted(_by_cluster(platform.helm_releases).items()):
         where = ", ".join(sorted({r.file for r in releases if r.chart in ("istiod", "base")}))
-        owners: dict[str, list[str]] = {}
         revisions = set()
         for release in (r for r in releases if r.chart == "istiod"):
             revision = str(release.values.get("revision", ""))
             revisions.add(revision)
             if release.release_name != f"istiod-{revision}":
                 problems.append(f"{release.declared_in}: release {release.release_name} does not match revision {revision!r}")
-            for tag in release.values.get("revisionTags", []) or []:
-                owners.setdefault(str(tag), []).append(revision)
-        for tag, owning in sorted(owners.items()):
-            if len(owning) > 1:
-                problems.append(f"{where}: cluster {cluster}: tag {tag!r} is owned by several revisions: {', '.join(owning)}")
-            if tag in revisions:
-                problems.append(f"{where}: cluster {cluster}: tag {tag!r} has the name of a revision")
+        for tag in sorted({o.tag for o in tags.get(cluster, [])} & revisions):
+            problems.append(f"{where}: cluster {cluster}: tag {tag!r} has the name of a revision")
+        owner = revision_tag_ownership.default_tag_revision(tags.get(cluster, []))
         for base in (r for r in releases if r.chart == "base"):
             default_revision = str(base.values.get("defaultRevision", "default"))
-            owner = owners.get("default", [None])[0]
             if default_revision not in revisions:
                 problems.append(f"{where}: cluster {cluster}: base defaultRevision {default_revision!r} is not an installed revision")
             if owner != default_revision:
-                problems.append(f"{where}: cluster {cluster}: base defaultRevision {default_revision!r} but the default tag is owned by {owner!r}")
+                problems.append(f"{where}: cluster {cluster}: base defaultRevision {default_revision!r} but the default tag points at {owner!r}")
     return problems
 
 
@@ -651,12 +659,9 @@ def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
     """Every istio.io/rev label (namespaces) and gateway `revision` points at an installed revision or
     a tag of this cluster; `istio-injection` labels, which override istio.io/rev, appear nowhere."""
     problems = []
-    names: dict[str, set[str]] = {}
-    for release in platform.helm_releases:
-        if release.chart == "istiod":
-            known = names.setdefault(release.cluster, set())
-            known.add(str(release.values.get("revision", "")))
-            known.update(map(str, release.values.get("revisionTags", []) or []))
+    names = revision_tag_ownership.installed_revisions(platform)
+    for cluster, objects in revision_tag_ownership.tag_objects(platform).items():
+        names.setdefault(cluster, set()).update(o.tag for o in objects)
     everything = set().union(*names.values()) if names else set()
     for release in platform.helm_releases:
         if release.chart == "gateway" and "revision" in release.values:

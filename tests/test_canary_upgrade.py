@@ -2,7 +2,9 @@
 
 Each step is `copier update --vcs-ref=:current: --data ...` (docs/upgrade-istio.md). After every
 step the repo is complete and valid, the revision invariants hold on the rendered output, the
-diff touches only what the step should, and the user's edits to revision values survive.
+diff touches only what the step should, and the user's edits to revision values survive. Between
+steps, no revision tag object (webhook, Service) changes owner, and every tag and `default` has a
+webhook to an installed revision on every cluster (revision_tag_ownership.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from copier import run_update
 from copier._types import VcsRef
 
 from tests.conftest import copy_platform, git, init_repo
-from istio_gitops_check import guardrails, rendered_platform
+from istio_gitops_check import guardrails, rendered_platform, revision_tag_ownership
 from istio_gitops_check.platform_check import check, summary
 
 OLD, NEW = "1.30.4", "1.31.1"
@@ -36,16 +38,19 @@ STEPS = [
 ]
 OLD_VALUES = "mesh/revisions/1-30-4/istiod.values.yaml"
 NEW_VALUES = "mesh/revisions/1-31-1/istiod.values.yaml"
+TAGS = "mesh/revision-tags/revision-tags.yaml"
 ARGO_EXPECTED = {
     "add canary": {
         "added": {NEW_VALUES},
-        # base and the CNI node agent follow the newest installed version
-        "modified": {f"clusters/{c}/{f}" for c in ("eu-1", "us-1") for f in ("istiod.yaml", "istio-base.yaml", "istio-cni.yaml")},
+        # the one owner of every tag gains prod-canary; base and the CNI node agent follow the newest version
+        "modified": {TAGS}
+        | {f"clusters/{c}/{f}" for c in ("eu-1", "us-1") for f in ("istiod.yaml", "istio-base.yaml", "istio-cni.yaml")},
         "deleted": set(),
     },
     "promote": {
         "added": set(),
-        "modified": {OLD_VALUES, NEW_VALUES, "mesh/istio-base.values.yaml", "clusters/eu-1/gateways.yaml", "clusters/us-1/gateways.yaml"},
+        # tags move in place: the revisions' values files do not change
+        "modified": {TAGS, "mesh/istio-base.values.yaml", "clusters/eu-1/gateways.yaml", "clusters/us-1/gateways.yaml"},
         "deleted": set(),
     },
     "remove old": {"added": set(), "modified": {"clusters/eu-1/istiod.yaml", "clusters/us-1/istiod.yaml"}, "deleted": {OLD_VALUES}},
@@ -54,13 +59,13 @@ FLUX_EXPECTED = {
     "add canary": {
         "added": {NEW_VALUES, "flux/releases/istiod-1-31-1/helm-release.yaml", "flux/releases/istiod-1-31-1/kustomization.yaml"}
         | {f"flux/clusters/{c}/istiod-1-31-1/kustomization.yaml" for c in ("eu-1", "us-1")},
-        "modified": {"flux/releases/istio-base/helm-release.yaml", "flux/releases/istio-cni/helm-release.yaml"}
+        "modified": {TAGS, "flux/releases/istio-base/helm-release.yaml", "flux/releases/istio-cni/helm-release.yaml"}
         | {f"clusters/{c}/{f}" for c in ("eu-1", "us-1") for f in ("istio-control-plane.yaml", "gateways.yaml", "mesh-config.yaml")},
         "deleted": set(),
     },
     "promote": {
         "added": set(),
-        "modified": {OLD_VALUES, NEW_VALUES, "mesh/istio-base.values.yaml"}
+        "modified": {TAGS, "mesh/istio-base.values.yaml"}
         | {f"flux/releases/gateway-{role}/helm-release.yaml" for role in ("ingress", "egress", "eastwest")},
         "deleted": set(),
     },
@@ -99,7 +104,26 @@ def revision_invariants(project: Path) -> dict[str, object]:
     istiods = sorted({(r.cluster, r.values["revision"], tuple(r.values.get("revisionTags", []))) for r in platform.helm_releases if r.chart == "istiod"})
     base = {r.values["defaultRevision"] for r in platform.helm_releases if r.chart == "base"}
     gateways = {(r.version, r.values["revision"]) for r in platform.helm_releases if r.chart == "gateway"}
-    return {"istiods": istiods, "defaultRevision": base, "gateways": gateways}
+    tag_objects = revision_tag_ownership.tag_objects(platform)
+    pointers = {(cluster, o.tag, o.revision) for cluster, objects in tag_objects.items() for o in objects}
+    owners = {o.owner for objects in tag_objects.values() for o in objects}
+    return {"istiods": istiods, "defaultRevision": base, "gateways": gateways, "tags": pointers, "tag owners": owners,
+            "tag objects": tag_objects, "revisions": revision_tag_ownership.installed_revisions(platform)}
+
+
+def tag_pointers(tags: dict[str, str]) -> set[tuple[str, str, str]]:
+    """(cluster, tag, revision) for every cluster: the answers' tags plus Istio's `default` (= prod-stable)."""
+    tags = {**tags, "default": tags["prod-stable"]}
+    return {(c["name"], tag, version.replace(".", "-")) for c in CLUSTERS for tag, version in tags.items()}
+
+
+def tag_continuity(before: dict, after: dict, answers: dict) -> list[str]:
+    """Nothing changes owner between two steps; every tag of the answers and `default` has its webhook after it."""
+    tags = {t["name"] for t in answers["istio_revision_tags"]} | {"default"}
+    problems = revision_tag_ownership.owner_changes(before["tag objects"], after["tag objects"])
+    for cluster, objects in after["tag objects"].items():
+        problems += revision_tag_ownership.webhook_gaps(cluster, objects, tags, after["revisions"].get(cluster, set()))
+    return problems
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -109,33 +133,40 @@ def test_canary_upgrade_sequence(template_snapshot: Path, tmp_path: Path, engine
     old_values = project / OLD_VALUES
     old_values.write_text(old_values.read_text().replace("autoscaleMax: 5", "autoscaleMax: 7"))
     git(project, "commit", "-qam", "tune the stable control plane")
-    assert revision_invariants(project)["istiods"] == [(c["name"], "1-30-4", ("prod-stable", "default")) for c in CLUSTERS]
+    state = revision_invariants(project)
+    assert state["istiods"] == [(c["name"], "1-30-4", ()) for c in CLUSTERS], "istiod releases render no tag"
+    assert state["tags"] == tag_pointers({"prod-stable": OLD})
+    owner = "Application {}-istio-revision-tags" if engine == "argocd" else "Kustomization istio-revision-tags"
+    assert state["tag owners"] == {owner.format(c["name"]) for c in CLUSTERS}
+    answers = dict(START)
 
     expected = ARGO_EXPECTED if engine == "argocd" else FLUX_EXPECTED
-    for step, answers in STEPS:
-        run_update(project, data=answers, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)
+    for step, step_answers in STEPS:
+        run_update(project, data=step_answers, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)
         assert changes(project) == expected[step], step
         report = check(project)
         assert report.ok, f"{step}:\n{summary(report)}"
-        state = revision_invariants(project)
+        previous, state = state, revision_invariants(project)
+        answers = {**answers, **step_answers}
+        assert tag_continuity(previous, state, answers) == [], step
+        assert state["tag owners"] == previous["tag owners"], f"{step}: the tags' one owner per cluster stays"
         if step == "add canary":
-            assert state["istiods"] == sorted(
-                [(c["name"], "1-30-4", ("prod-stable", "default")) for c in CLUSTERS] + [(c["name"], "1-31-1", ("prod-canary",)) for c in CLUSTERS]
-            )
+            assert state["istiods"] == sorted([(c["name"], r, ()) for c in CLUSTERS for r in ("1-30-4", "1-31-1")])
+            assert state["tags"] == tag_pointers({"prod-stable": OLD, "prod-canary": NEW})
             assert state["defaultRevision"] == {"1-30-4"}
             assert state["gateways"] == {(OLD, "prod-stable")}
             new_values = project / NEW_VALUES
             new_values.write_text(new_values.read_text().replace("cpu: 500m", "cpu: 750m"))
         if step == "promote":
-            assert state["istiods"] == sorted(
-                [(c["name"], "1-30-4", ()) for c in CLUSTERS] + [(c["name"], "1-31-1", ("prod-canary", "prod-stable", "default")) for c in CLUSTERS]
-            )
+            assert state["istiods"] == sorted([(c["name"], r, ()) for c in CLUSTERS for r in ("1-30-4", "1-31-1")])
+            assert state["tags"] == tag_pointers({"prod-stable": NEW, "prod-canary": NEW})
             assert state["defaultRevision"] == {"1-31-1"}
             assert state["gateways"] == {(NEW, "prod-stable")}, "gateways follow the tag to the new chart"
             assert "autoscaleMax: 7" in old_values.read_text(), "edit to the old revision survives"
             assert "cpu: 750m" in (project / NEW_VALUES).read_text(), "edit to the canary survives"
         if step == "remove old":
-            assert state["istiods"] == [(c["name"], "1-31-1", ("prod-canary", "prod-stable", "default")) for c in CLUSTERS]
+            assert state["istiods"] == [(c["name"], "1-31-1", ()) for c in CLUSTERS]
+            assert state["tags"] == tag_pointers({"prod-stable": NEW, "prod-canary": NEW})
             assert not (project / "mesh/revisions/1-30-4").exists()
             assert "cpu: 750m" in (project / NEW_VALUES).read_text()
         git(project, "add", "-A")
@@ -148,7 +179,8 @@ def test_invariant_guardrails_catch_disagreements(render, editable_copy) -> None
     two = {"istio_versions": [OLD, NEW], "istio_revision_tags": [{"name": "prod-stable", "version": OLD}, {"name": "prod-canary", "version": NEW}]}
     root = editable_copy(render(two))
     new_values = root / NEW_VALUES
-    new_values.write_text(new_values.read_text().replace("  - prod-canary\n", "  - prod-canary\n  - prod-stable\n"))
+    # the old design: the canary's istiod release renders prod-stable's webhook and Service itself
+    new_values.write_text(new_values.read_text().replace("revision: 1-31-1\n", "revision: 1-31-1\nrevisionTags:\n  - prod-stable\n"))
     (root / "mesh/istio-base.values.yaml").write_text((root / "mesh/istio-base.values.yaml").read_text().replace("defaultRevision: 1-30-4", "defaultRevision: 1-31-1"))
     namespace = root / "apps/base/example/namespace/namespace.yaml"
     namespace.write_text(namespace.read_text().replace("istio.io/rev: prod-stable", "istio.io/rev: prod-next"))
@@ -157,7 +189,10 @@ def test_invariant_guardrails_catch_disagreements(render, editable_copy) -> None
     platform = rendered_platform.load(root)
     tags = "\n".join(guardrails.revision_tags_consistent(platform))
     labels = "\n".join(guardrails.revision_labels_resolve(platform))
-    assert "tag 'prod-stable' is owned by several revisions: 1-30-4, 1-31-1" in tags
-    assert "base defaultRevision '1-31-1' but the default tag is owned by '1-30-4'" in tags
+    assert ("MutatingWebhookConfiguration istio-revision-tag-prod-stable is applied by Application cluster-1-istio-revision-tags, "
+            "Application cluster-1-istiod-1-31-1") in tags
+    assert "is rendered by Application cluster-1-istiod-1-31-1 (revisionTags)" in tags
+    assert "tag 'prod-stable' has 2 webhooks" in tags
+    assert "base defaultRevision '1-31-1' but the default tag points at '1-30-4'" in tags
     assert "istio.io/rev=prod-next is no installed revision or tag" in labels
     assert "gateway revision 'prod-old' is no revision or tag" in labels

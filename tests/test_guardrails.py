@@ -104,7 +104,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "Argo CD sync order": (
         lambda r: replace(r / "clusters/cluster-1/istiod.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
-        "istiod (wave 9) must sync before gateways",
+        "istiod (wave 9) must sync before revision-tags",
     ),
     "every entry point is synced": (
         lambda r: (r / "apps/clusters/cluster-1/forgotten").mkdir()

@@ -82,6 +82,7 @@ def test_update_across_the_rename(template_snapshot: Path, tmp_path: Path) -> No
     assert answers["istio_versions"] == ["1.30.4"]
     assert answers["istio_revision_tags"] == [{"name": "prod-stable", "version": "1.30.4"}]
     assert "autoscaleMax: 9" in values.read_text()
-    assert "revisionTags:\n  - prod-stable\n  - default" in values.read_text()
+    assert "revisionTags" not in values.read_text(), "tags belong to the revision tags unit"
+    assert "name: istio-revision-tag-prod-stable" in (project / "mesh/revision-tags/revision-tags.yaml").read_text()
     report = check(project)
     assert report.ok, summary(report)
