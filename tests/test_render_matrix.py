@@ -18,8 +18,27 @@ THREE_CLUSTERS = [
      "platform": "openshift"},
 ]
 
+# The largest answer sets the validators accept: three installed versions (the most, spanning two minors) with
+# four revision tags of 63 characters, five clusters with 40-character names on three networks with 63-character
+# names, every gateway, and each CA mode that allows several clusters (self-signed-dev allows one).
+LONGEST_TAGS = [f"{name}-".ljust(63, "x") for name in ("previous", "stable", "canary", "next")]
+LARGEST = {
+    "istio_versions": ["1.29.7", "1.30.4", "1.31.1"],
+    "istio_revision_tags": [{"name": tag, "version": version}
+                            for tag, version in zip(LONGEST_TAGS, ["1.29.7", "1.30.4", "1.31.1", "1.31.1"], strict=True)],
+    "istio_default_tag": LONGEST_TAGS[1],
+    "gateways_enabled": ["ingress", "egress", "eastwest"],
+    "clusters": [
+        {"name": f"prod-{index}-".ljust(40, "x"), "network": f"network-{index % 3}-".ljust(63, "x"),
+         "labels": {"region": f"region-{index}", "environment": "production"}}
+        for index in range(5)
+    ],
+}
+MULTI_CLUSTER_CA_MODES = ("cert-manager-issuer", "aws-pca", "vault", "istio-csr")
+
 MATRIX = {
     "defaults": {},
+    **{f"largest-{ca_mode}": {**LARGEST, "ca_mode": ca_mode} for ca_mode in MULTI_CLUSTER_CA_MODES},
     "single-layout-all-gateways-three-clusters": {
         "gateway_layout": "single",
         "gateways_enabled": ["ingress", "egress", "eastwest"],
@@ -45,7 +64,13 @@ MATRIX = {
 ENGINES = ("argocd", "flux")
 
 
-@pytest.fixture(params=[(name, engine) for name in sorted(MATRIX) for engine in ENGINES], ids=lambda p: f"{p[0]}-{p[1]}", scope="module")
+def matrix_params() -> list:
+    """Every case on both engines; the largest ones take 10-25 s each (render and check), so they are marked slow."""
+    return [pytest.param((name, engine), id=f"{name}-{engine}", marks=[pytest.mark.slow] if name.startswith("largest-") else [])
+            for name in sorted(MATRIX) for engine in ENGINES]
+
+
+@pytest.fixture(params=matrix_params(), scope="module")
 def case(request: pytest.FixtureRequest, render) -> tuple[str, dict, object]:
     name, engine = request.param
     answers = {**MATRIX[name], "gitops_engine": engine}
@@ -162,3 +187,27 @@ def test_pykustomize_matches_kubectl_kustomize(render, engine: str, tmp_path) ->
         reference = kustomize_render.kubectl_build(directory, unrestricted)
         assert kustomize_render.build(directory, unrestricted) == reference, directory
         assert threaded[directory] == kustomize_render.objects(reference), directory
+
+
+def test_largest_answers_keep_every_revision_and_tag_in_the_namespace_policy(render) -> None:
+    """The allowed istio.io/rev values are folded one per line, so no answer set pushes the line past yamllint's limit."""
+    root = render({**MATRIX["largest-vault"], "gitops_engine": "argocd"})
+    policy = yaml.safe_load_all((root / "mesh/base/guardrails/namespace-revision-policy.yaml").read_text())
+    expressions = [v["expression"] for p in policy if p["kind"] == "ValidatingAdmissionPolicy" for v in p["spec"]["validations"]]
+    allowed = next(e for e in expressions if "variables.newRev in [" in e)
+    for value in ["1-29-7", "1-30-4", "1-31-1", "default", *LONGEST_TAGS]:
+        assert f"'{value}'" in allowed
+    longest = max(len(line) for line in (root / "mesh/base/guardrails/namespace-revision-policy.yaml").read_text().splitlines())
+    assert longest <= 140, "the repo's yamllint line-length limit"
+
+
+def test_a_chart_pinned_below_its_line_s_minimum_fails_the_check(render, editable_copy) -> None:
+    """A hand-edited pin to 1.29.1: the chart lacks base.validationFailurePolicy, which the values still set."""
+    root = editable_copy(render({"istio_versions": ["1.29.7"], "istio_revision_tags": [{"name": "prod-stable", "version": "1.29.7"}]}))
+    application = root / "clusters/cluster-1/istio-base.yaml"
+    application.write_text(application.read_text().replace("targetRevision: 1.29.7", "targetRevision: 1.29.1"))
+    problems = check(root).values_problems
+    assert any("Application cluster-1-istio-base: base chart 1.29.1 is older than 1.29.2, the oldest 1.29 release" in p
+               for p in problems), problems
+    assert any(p.startswith("mesh/istio-base.values.yaml: helm values: base values: base.validationFailurePolicy: "
+                            "not in base chart 1.29.1: the key appeared in 1.29.2") for p in problems), problems
