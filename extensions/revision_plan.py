@@ -67,3 +67,56 @@ def gateway_target(pointer: str, versions: list[str], tags: list[Mapping[str, st
     if pointer in pointers:
         return {"label": pointer, "folder": pointer, "version": pointers[pointer]}
     return {"label": revision_name(pointer), "folder": revision_name(pointer), "version": pointer}
+
+
+GATEWAY_UPGRADE_MODES = ("in-place", "canary")
+
+
+def gateway_deployments(mode: str, pointer: str, versions: list[str], tags: list[Mapping[str, str]]) -> list[dict[str, object]]:
+    """The gateway Helm releases of each role, oldest first.
+
+    In place: one release per role (`istio-<role>gateway`), following `gateway_target`. Canary: one release
+    per installed revision (`istio-<role>gateway-<revision>`, values in gateways/revisions/<revision>/), all
+    behind one Service per role that the platform owns once; the revision `pointer` resolves to is the
+    primary (autoscaled), the others run a fixed canary replica count. Each entry: folder, label (the
+    chart's `revision`), version (chart), suffix (of the release name) and primary."""
+    target = gateway_target(pointer, versions, tags)
+    if mode != "canary":
+        return [{**target, "suffix": "", "primary": True}]
+    return [
+        {
+            "folder": revision_name(version),
+            "label": revision_name(version),
+            "version": version,
+            "suffix": "-" + revision_name(version),
+            "primary": version == target["version"],
+        }
+        for version in sorted(versions, key=version_key)
+    ]
+
+
+def gateway_upgrade_problem(mode: object) -> str:
+    """How gateways upgrade: in place (following gateway_revision) or canary (one release per revision)."""
+    if mode not in GATEWAY_UPGRADE_MODES:
+        return f"gateway_upgrade '{mode}': use in-place (gateways follow gateway_revision) or canary (one gateway release per installed version)"
+    return ""
+
+
+# The ports the gateway chart gives its Service (values.yaml `service.ports`, and `networkGatewayPorts` for the
+# east-west gateway), the same in 1.29, 1.30 and 1.31.
+GATEWAY_SERVICE_PORTS = {
+    "default": [("status-port", 15021), ("http2", 80), ("https", 443)],
+    "eastwest": [("status-port", 15021), ("tls", 15443), ("tls-istiod", 15012), ("tls-webhook", 15017)],
+}
+
+
+def gateway_service(role: str) -> dict[str, object]:
+    """The one Service of a gateway role in canary mode, as the chart would render it for the in-place release
+    (name, type, ports), but selecting only the `istio:` label every revision's pods share."""
+    ports = GATEWAY_SERVICE_PORTS["eastwest" if role == "eastwest" else "default"]
+    return {
+        "name": f"istio-{role}gateway",
+        "selector": f"{role}gateway",
+        "type": "ClusterIP" if role == "egress" else "LoadBalancer",
+        "ports": [{"name": name, "port": port, "protocol": "TCP", "targetPort": port} for name, port in ports],
+    }

@@ -43,6 +43,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     "gateways/revisions/*/eastwest.values.yaml", "gateways/revisions/*/egress.values.yaml",
     "gateways/revisions/*/ingress.values.yaml",
     "gateways/requests/README.md",
+    "gateways/services/*/*/kustomization.yaml", "gateways/services/*/*/services.yaml",
     # Mesh
     "mesh/istio-base.values.yaml", "mesh/istio-cni.values.yaml", "mesh/revisions/*/istiod.values.yaml",
     "mesh/revision-tags/kustomization.yaml", "mesh/revision-tags/revision-tags.yaml",

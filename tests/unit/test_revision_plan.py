@@ -87,3 +87,30 @@ def test_gateway_revision_must_be_tag_or_installed_version() -> None:
     assert checks.gateway_revision_problem("prod-canary", TAGS, TWO) == ""
     assert checks.gateway_revision_problem("1.30.4", TAGS, TWO) == ""
     assert "use a revision tag to follow" in checks.gateway_revision_problem("1.29.7", TAGS, TWO)
+
+
+def test_gateway_deployments_in_place_is_the_gateway_target() -> None:
+    assert plan.gateway_deployments("in-place", "prod-stable", TWO, TAGS) == [
+        {"label": "prod-stable", "folder": "prod-stable", "version": "1.30.4", "suffix": "", "primary": True}
+    ]
+
+
+def test_gateway_deployments_canary_is_one_release_per_revision_and_the_pointer_is_primary() -> None:
+    assert plan.gateway_deployments("canary", "prod-canary", TWO, TAGS) == [
+        {"folder": "1-30-4", "label": "1-30-4", "version": "1.30.4", "suffix": "-1-30-4", "primary": False},
+        {"folder": "1-31-1", "label": "1-31-1", "version": "1.31.1", "suffix": "-1-31-1", "primary": True},
+    ]
+    assert [d["primary"] for d in plan.gateway_deployments("canary", "1.30.4", TWO, TAGS)] == [True, False], "pinned to a version"
+
+
+def test_gateway_upgrade_mode() -> None:
+    assert plan.gateway_upgrade_problem("canary") == ""
+    assert "use in-place" in plan.gateway_upgrade_problem("blue-green")
+
+
+def test_gateway_service_matches_the_chart_ports_and_selects_the_shared_label() -> None:
+    ingress = plan.gateway_service("ingress")
+    assert (ingress["name"], ingress["selector"], ingress["type"]) == ("istio-ingressgateway", "ingressgateway", "LoadBalancer")
+    assert [p["port"] for p in ingress["ports"]] == [15021, 80, 443]
+    assert plan.gateway_service("egress")["type"] == "ClusterIP"
+    assert [p["port"] for p in plan.gateway_service("eastwest")["ports"]] == [15021, 15443, 15012, 15017]
