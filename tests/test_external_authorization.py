@@ -5,16 +5,21 @@ version could not."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from copier import run_update
+from copier._types import VcsRef
 
 from istio_gitops_check import external_authorization, rendered_platform
 from istio_gitops_check.platform_check import check
-from tests.conftest import REPO, copy_platform, init_repo
+from tests.conftest import REPO, copy_platform, git, init_repo
 from tests.test_team_onboarding import onboard
 
 SERVICE = "ext-authz.ext-authz.svc.cluster.local:9000"
@@ -140,3 +145,35 @@ def test_the_seed_envoyfilter_is_caught(render, editable_copy) -> None:
     assert any("has no valid authority (none)" in p and f"Set authority to the service host ({HOST})" in p for p in found), found
     assert any(p.startswith("mesh/base/istio-config/sidecar-default.yaml: Sidecar istio-config/default")
                and f"does not import ext-authz/{HOST}" in p and "EnvoyFilter istio-config/external-authz" in p for p in found), found
+
+
+def update(project: Path, data: dict, answers_file: str = ".copier-answers.yml") -> None:
+    run_update(project, data=data, answers_file=answers_file, vcs_ref=VcsRef.CURRENT, defaults=True, overwrite=True,
+               unsafe=True, quiet=True)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", f"update {answers_file}")
+
+
+def test_turning_it_on_after_onboarding_then_refreshing_the_team(template_snapshot: Path, tmp_path: Path) -> None:
+    """docs/external-authorization.md's flow: set the answer on the platform (no recorded answer changes, the guard
+    lets it through), the check names each team Sidecar that lacks the service, the team refresh fixes it."""
+    project = copy_platform(template_snapshot, tmp_path / "repo", {})
+    init_repo(project, "platform")
+    onboard(template_snapshot, project, "shop")
+    update(project, {"external_authz_service": SERVICE})
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["external_authz_service"] == SERVICE
+    stale = external_authorization.services_reachable_problems(rendered_platform.load(project))
+    assert [p.split(":")[0] for p in stale] == ["teams/shop/base/shop/namespace/sidecar.yaml"], stale
+    snapshot = subprocess.run([sys.executable, str(REPO / "hooks/team_folders.py"), "--snapshot", ".copier-answers.yml"],
+                              cwd=project, capture_output=True, text=True, check=True).stdout
+    update(project, {"team_platform": json.loads(snapshot)}, ".copier/team-shop.yml")
+    assert problems_of(project) == {}
+
+
+def test_a_typo_in_the_provider_fails_the_values_check(render, editable_copy) -> None:
+    root = editable_copy(render({"external_authz_service": SERVICE}))
+    values = root / "mesh/revisions/1-31-1/istiod.values.yaml"
+    values.write_text(replaced(values.read_text(), "        port: 9000\n", "        prot: 9000\n"))
+    found = "\n".join(check(root).values_problems)
+    assert "meshConfig.extensionProviders[0].envoyExtAuthzGrpc.prot: unknown key" in found, found
+    assert "envoyExtAuthzGrpc: 'port' is a required property" in found, found
