@@ -80,7 +80,8 @@ def providers_declared_problems(platform: RenderedPlatform) -> list[str]:
             if not name:
                 problems.append(f"{platform.describe(policy)}: action CUSTOM without provider.name")
             elif missing:
-                where = ", ".join(sorted({r.file for r in istiods if str(r.values.get('revision', r.release_name)) in missing}))
+                where = ", ".join(sorted({label for r in istiods if str(r.values.get('revision', r.release_name)) in missing
+                                          for label, _ in r.value_sources} or {r.file for r in istiods}))
                 problems.append(
                     f"{platform.describe(policy)}: cluster {cluster}: provider {name!r} is not in meshConfig.extensionProviders "
                     f"of revision(s) {', '.join(missing)} ({where}); their workloads would deny every request the policy matches")
