@@ -170,7 +170,7 @@ EXTERNAL_AUTHZ_EXAMPLE = "ext-authz.ext-authz.svc.cluster.local:9000"
 EXTERNAL_AUTHZ_IMPORT_MAX = 120
 
 
-def external_authz_service_problem(value: object) -> str:
+def external_authz_service_problem(value: object, argocd_namespace: object = "") -> str:
     """The gRPC ext_authz service of the CUSTOM AuthorizationPolicy: '' (off), or a Kubernetes Service as
     `<name>.<namespace>.svc.cluster.local:<port>` in a namespace of its own (the Sidecars import that host)."""
     if value == "" or value is None:
@@ -189,7 +189,7 @@ def external_authz_service_problem(value: object) -> str:
     if len(imported_as) > EXTERNAL_AUTHZ_IMPORT_MAX:
         return (f"external_authz_service '{text}': shorten the name or namespace; Sidecars import it as '{imported_as}', "
                 f"which must stay within {EXTERNAL_AUTHZ_IMPORT_MAX} characters (it has {len(imported_as)})")
-    owner = namespace_owner(namespace)
+    owner = ARGOCD if argocd_namespace and namespace == argocd_namespace else namespace_owner(namespace)
     if owner or namespace in RESERVED_NAMESPACES:
         return (f"external_authz_service '{text}': namespace '{namespace}' belongs to "
                 f"{owner or 'the platform'}; run the authorization service in a namespace of its own")

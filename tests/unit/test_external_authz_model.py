@@ -126,3 +126,8 @@ def test_an_edited_seed_envoyfilter_refuses_the_update_and_an_unedited_one_goes(
     assert edited.moves == () and f"{seed}: no longer generated since 0.4.0" in edited.refusals[0]
     assert "docs/external-authorization.md" in edited.refusals[0]
     assert plan(rules, {seed: b"seed\n"}, {seed: b"seed\n"}) == Plan((), ())
+
+
+def test_external_authz_service_not_in_the_engines_own_namespace() -> None:
+    assert "belongs to Argo CD" in answer_checks.external_authz_service_problem("authz.gitops.svc.cluster.local:9000", "gitops")
+    assert answer_checks.external_authz_service_problem("authz.gitops.svc.cluster.local:9000", "") == ""
