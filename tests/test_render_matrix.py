@@ -20,7 +20,7 @@ THREE_CLUSTERS = [
 
 # The largest answer sets the validators accept: three installed versions (the most, spanning two minors) with
 # four revision tags of 63 characters, five clusters with 40-character names on three networks with 63-character
-# names, every gateway, and each CA mode that allows several clusters (self-signed-dev allows one).
+# names, every gateway.
 LONGEST_TAGS = [f"{name}-".ljust(63, "x") for name in ("previous", "stable", "canary", "next")]
 LARGEST = {
     "istio_versions": ["1.29.7", "1.30.4", "1.31.1"],
@@ -34,11 +34,17 @@ LARGEST = {
         for index in range(5)
     ],
 }
-MULTI_CLUSTER_CA_MODES = ("cert-manager-issuer", "aws-pca", "vault", "istio-csr")
+# Each CA mode that allows several clusters (self-signed-dev allows one), with both gateway upgrade modes and layouts.
+LARGEST_VARIANTS = {
+    "cert-manager-issuer": {"gateway_upgrade": "canary"},
+    "aws-pca": {"gateway_layout": "single"},
+    "vault": {"gateway_upgrade": "canary", "gateway_layout": "single"},
+    "istio-csr": {},
+}
 
 MATRIX = {
     "defaults": {},
-    **{f"largest-{ca_mode}": {**LARGEST, "ca_mode": ca_mode} for ca_mode in MULTI_CLUSTER_CA_MODES},
+    **{f"largest-{ca_mode}": {**LARGEST, "ca_mode": ca_mode, **variant} for ca_mode, variant in LARGEST_VARIANTS.items()},
     "single-layout-all-gateways-three-clusters": {
         "gateway_layout": "single",
         "gateways_enabled": ["ingress", "egress", "eastwest"],
