@@ -217,3 +217,11 @@ def test_a_chart_pinned_below_its_line_s_minimum_fails_the_check(render, editabl
                for p in problems), problems
     assert any(p.startswith("mesh/istio-base.values.yaml: helm values: base values: base.validationFailurePolicy: "
                             "not in base chart 1.29.1: the key appeared in 1.29.2") for p in problems), problems
+
+
+def test_the_minimum_of_every_line_has_every_values_key_the_template_sets(render) -> None:
+    """Rendered at each line's minimum (minimums.json), every values file only uses keys that chart version has."""
+    root = render({"istio_versions": ["1.29.2", "1.30.0", "1.31.0"]})
+    report = check(root)
+    assert {r.version for r in report.platform.helm_releases if r.chart == "istiod"} == {"1.29.2", "1.30.0", "1.31.0"}
+    assert report.values_problems == []
