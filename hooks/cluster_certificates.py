@@ -2,14 +2,19 @@
 
     python hooks/cluster_certificates.py '<json: platform answers>'
 
-Per cluster, under mesh/clusters/<cluster>/certificates/ (applied with istio-system, before istiod):
+Per cluster, under mesh/clusters/<cluster>/certificates/ (its own unit, after Istio's CRDs and before istiod,
+which needs `cacerts`; never in the unit that installs the base chart, so a missing cert-manager CRD cannot
+stop Istio's own CRDs):
 - the cert-manager `Certificate` for istiod's intermediate CA, written to the `cacerts` secret in
   the kubernetes.io/tls layout istiod reads, with CN and SPIFFE URI SAN from the trust domain and
   cluster, production duration/renewBefore, ECDSA P-256 and a new key on every renewal;
 - the issuer the mode needs (AWS Private CA, Vault, a self-signed development root) or none (an
   issuer you already run; istio-csr, where istiod's CA server is off and no intermediate exists);
-- with several clusters, one ExternalSecret per peer cluster producing Istio's remote secret from a
-  secret store, instead of `istioctl create-remote-secret | kubectl apply`.
+and, with several clusters, under mesh/clusters/<cluster>/remote-secrets/ (its own unit, after istiod,
+pruned, last: an ExternalSecret is not Ready until its peer has joined, and nothing may wait for that), one
+ExternalSecret per peer cluster producing Istio's remote secret from a secret store, instead of
+`istioctl create-remote-secret | kubectl apply`. A removed cluster's remote secrets leave its peers' folders,
+and the pruning unit deletes them.
 No key, certificate body or token is ever written: cert-manager and external-secrets create them
 in the cluster. Deterministic: the same answers always give the same bytes.
 """
@@ -28,6 +33,7 @@ CA_MODES = ("aws-pca", "vault", "cert-manager-issuer", "istio-csr", "self-signed
 DURATION, RENEW_BEFORE = "8760h", "720h"
 DEV_ROOT = "istio-dev-root-ca"
 NOT_FOR_PRODUCTION = {"istio-gitops-template/not-for-production": "self-signed development CA; use a real PKI in production"}
+REMOTE_SECRETS_FOLDER = "mesh/clusters/{cluster}/remote-secrets"
 ARN = re.compile(r"^arn:aws[a-z-]*:acm-pca:(?P<region>[a-z0-9-]+):\d{12}:certificate-authority/[0-9a-f-]+$")
 
 
@@ -153,11 +159,11 @@ def certificate_files(answers: dict) -> dict[str, str]:
         if policy:
             files[f"{folder}/ca-issuer-policy.yaml"] = manifest(*policy)
             resources.append("ca-issuer-policy.yaml")
+        files[f"{folder}/kustomization.yaml"] = kustomization(resources)
         peers = remote_secrets(answers, cluster)
         if peers:
-            files[f"{folder}/remote-secrets.yaml"] = manifest(*peers)
-            resources.append("remote-secrets.yaml")
-        files[f"{folder}/kustomization.yaml"] = kustomization(resources)
+            files[f"{REMOTE_SECRETS_FOLDER.format(cluster=cluster)}/remote-secrets.yaml"] = manifest(*peers)
+            files[f"{REMOTE_SECRETS_FOLDER.format(cluster=cluster)}/kustomization.yaml"] = kustomization(["remote-secrets.yaml"])
     return dict(sorted(files.items()))
 
 

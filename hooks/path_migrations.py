@@ -68,6 +68,9 @@ RULES: tuple[PathRule, ...] = (
              "gateway namespaces and their RBAC are the cluster admins' unit"),
     PathRule("0.3.0", "scripts/check_mesh.py", None,
              "its cross-cluster checks are part of the istio_gitops_check package, which scripts/check.py runs"),
+    PathRule("0.4.0", "mesh/clusters/{cluster}/certificates/remote-secrets.yaml",
+             "mesh/clusters/{cluster}/remote-secrets/remote-secrets.yaml",
+             "remote secrets are their own unit after istiod, pruned, so a fresh bootstrap never waits for a peer"),
     PathRule("0.4.0", "mesh/base/istio-config/envoyfilter-external-authz.yaml", None,
              "external authorization is the external_authz_service answer; docs/external-authorization.md has a "
              "working EnvoyFilter to compare yours with"),

@@ -88,7 +88,7 @@ def problems(root: Path) -> list[str]:
         found.append(f"{where}: intermediates come from different issuers, so there is no single root of trust: {issuers}")
     if len(clusters) > 1:
         for name in clusters:
-            secrets_file = f"mesh/clusters/{name}/certificates/remote-secrets.yaml"
+            secrets_file = f"mesh/clusters/{name}/remote-secrets/remote-secrets.yaml"
             peers = {(((d.get("spec") or {}).get("target") or {}).get("template") or {}).get("metadata", {}).get("annotations", {}).get("networking.istio.io/cluster")
                      for d in documents(root / secrets_file)}
             if peers != set(clusters) - {name}:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
-_ARGOCD_PROJECTS = ("apps", "cni", "gateway-namespaces", "gateways", "gitops", "mesh")
+_ARGOCD_PROJECTS = ("apps", "cni", "gateway-namespaces", "gateways", "gitops", "mesh", "remote-secrets")
 
 GENERATED_PATHS: tuple[str, ...] = (
     # Repository files
@@ -25,7 +25,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     "apps/clusters/*/example/kustomization.yaml", "apps/clusters/*/example/namespace/kustomization.yaml",
     "apps/clusters/*/example/workloads/kustomization.yaml",
     # Engine entry points per cluster
-    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane", "istio-revision-tags",
+    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane", "mesh-certificates", "remote-secrets", "istio-revision-tags",
                                              "istiod", "kustomization", "mesh-config", "teams", "tenants")),
     "clusters/*/flux-system/kustomization.yaml",
     # Argo CD
@@ -59,7 +59,8 @@ GENERATED_PATHS: tuple[str, ...] = (
     "mesh/clusters/*/istio-system/kustomization.yaml",
     # hooks/cluster_certificates.py
     *(f"mesh/clusters/*/certificates/{name}.yaml" for name in ("ca-issuer-policy", "issuer", "istiod-intermediate-ca",
-                                                               "kustomization", "remote-secrets")),
+                                                               "kustomization")),
+    "mesh/clusters/*/remote-secrets/kustomization.yaml", "mesh/clusters/*/remote-secrets/remote-secrets.yaml",
     # Tenants (README per cluster) and hooks/team_folders.py (one team's files)
     "tenants/*/README.md", "tenants/projects/README.md", "tenants/projects/*.yaml",
     "tenants/*/*/applications.yaml", "tenants/*/*/kustomization.yaml", "tenants/*/*/tenant.yaml",

@@ -30,6 +30,17 @@ ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io", "Issuer"), ("external-secrets.io", "ExternalSecret")})
 # Where an anchor (&name) or alias (*name) can start a YAML token; a cheap filter before parsing a file.
 ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
+# API groups of CRDs that add-ons install (external-secrets, cert-manager, aws-privateca-issuer). A unit that also
+# installs Istio's base chart fails as a whole when one of them is missing: not even Istio's CRDs would install.
+ADDON_GROUPS = frozenset({"external-secrets.io", "cert-manager.io", "awspca.cert-manager.io"})
+# istiod's CA (`cacerts`, from cert-manager): its own unit, before istiod, never in the base chart's unit.
+CERTIFICATES_STEP = "mesh-certificates"
+CERTIFICATES_PATH = re.compile(r"mesh/clusters/[^/]+/certificates/?")
+# The peers' remote secrets (ExternalSecrets): not Ready until each peer has joined, so after istiod and last
+# (Argo CD waits for a wave's health before the next one), pruned, so a removed cluster's secrets go.
+REMOTE_SECRETS_STEP = "remote-secrets"
+REMOTE_SECRETS_PATH = re.compile(r"mesh/clusters/[^/]+/remote-secrets/?")
+ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 SYNC_WAVE_ORDER = ("istio-base", "istiod", "revision-tags", "gateways", "mesh-config", "apps")
 REVISION_TAGS_PATH = "mesh/revision-tags"
 
@@ -396,13 +407,18 @@ def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
     ]
 
 
-def _sync_step(spec: dict) -> str | None:
-    """Which step of the install order an Application performs, judged by what it deploys."""
+def _sync_step(spec: dict, applied_groups: frozenset[str] = frozenset()) -> str | None:
+    """Which step of the install order an Application performs, judged by what it deploys (its charts, paths and
+    the API groups its paths build)."""
     sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
     charts = {s.get("chart") for s in sources if "chart" in s}
     paths = [s.get("path", "") for s in sources if "path" in s]
     if charts & {"base", "cni"} or any(p.startswith("gateways/namespaces/") for p in paths):
         return "istio-base"  # CRDs, the CNI node agent, and the namespaces everything else installs into
+    if "external-secrets.io" in applied_groups or any(REMOTE_SECRETS_PATH.fullmatch(p) for p in paths):
+        return REMOTE_SECRETS_STEP
+    if applied_groups & ADDON_GROUPS or any(CERTIFICATES_PATH.fullmatch(p) for p in paths):
+        return CERTIFICATES_STEP
     if "istiod" in charts:
         return "istiod"
     if REVISION_TAGS_PATH in paths:
@@ -418,31 +434,51 @@ def _sync_step(spec: dict) -> str | None:
     return None
 
 
+def _application_groups(platform: RenderedPlatform, spec: dict) -> frozenset[str]:
+    """The API groups of the objects an Application's Git paths build (its charts' objects not included)."""
+    sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+    return frozenset(group_of(str(o.get("apiVersion", ""))) for s in sources if "path" in s and "chart" not in s
+                     for o in platform.builds.get(platform.root / s["path"], []))
+
+
 def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
-    """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves)."""
+    """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves); istiod's
+    certificates in a wave before istiod, remote secrets after every other wave and pruned; no add-on CRD's object
+    in the unit that installs the base chart."""
+    unit_problems: list[str] = []
     waves: dict[str, dict[str, list[int]]] = {}
     files: dict[str, set[str]] = {}
     for app in platform.unique_objects:
         if app.get("kind") != "Application":
             continue
         spec = app.get("spec", {})
-        step = _sync_step(spec)
+        groups = _application_groups(platform, spec)
+        step = _sync_step(spec, groups)
         if step is None:
             continue
+        where = f"{platform.origin(app)}: Application {app['metadata']['name']}"
+        if step == "istio-base" and groups & ADDON_GROUPS:
+            unit_problems.append(f"{where} installs Istio's CRDs and also objects of add-on CRDs ({', '.join(sorted(groups & ADDON_GROUPS))}): "
+                                 "a missing add-on would stop Istio's own install; give them their own Application")
+        if step == REMOTE_SECRETS_STEP and not spec.get("syncPolicy", {}).get("automated", {}).get("prune"):
+            unit_problems.append(f"{where} applies remote secrets without prune: a removed cluster's secret would stay")
         cluster = spec.get("destination", {}).get("name", "")
         files.setdefault(cluster, set()).add(platform.origin(app))
         wave = int(app["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
         waves.setdefault(cluster, {}).setdefault(step, []).append(wave)
     problems = []
     for cluster, steps in sorted(waves.items()):
-        present = [s for s in SYNC_WAVE_ORDER if s in steps]
+        present = [s for s in (*SYNC_WAVE_ORDER, REMOTE_SECRETS_STEP) if s in steps]
+        if CERTIFICATES_STEP in steps and "istiod" in steps and max(steps[CERTIFICATES_STEP]) >= min(steps["istiod"]):
+            problems.append(f"{', '.join(sorted(files[cluster]))}: cluster {cluster}: {CERTIFICATES_STEP} (wave "
+                            f"{max(steps[CERTIFICATES_STEP])}) must sync before istiod (wave {min(steps['istiod'])}), which needs cacerts")
         for earlier, later in zip(present, present[1:]):
             if max(steps[earlier]) >= min(steps[later]):
                 problems.append(
                     f"{', '.join(sorted(files[cluster]))}: cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
                     f"{later} (wave {min(steps[later])})"
                 )
-    return problems
+    return unit_problems + problems
 
 
 def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str]:
@@ -457,13 +493,17 @@ def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str
 FLUX_INSTALL_ORDER = ("istio-base", "istiod", "revision-tags", "gateways", "mesh-config", "tenants")
 
 
-def _flux_step(kustomization: dict) -> str | None:
+def _flux_step(kustomization: dict, applied_groups: frozenset[str] = frozenset()) -> str | None:
     path = kustomization.get("spec", {}).get("path", "").removeprefix("./")
     name = kustomization["metadata"]["name"]
     if kustomization["metadata"].get("namespace") != "flux-system" or name == "flux-system":
         return None
     if name in ("istio-base", "istio-cni"):
         return "istio-base"
+    if "external-secrets.io" in applied_groups or REMOTE_SECRETS_PATH.fullmatch(path):
+        return REMOTE_SECRETS_STEP
+    if applied_groups & ADDON_GROUPS or CERTIFICATES_PATH.fullmatch(path):
+        return CERTIFICATES_STEP
     if name.startswith("istiod-"):
         return "istiod"
     if path == REVISION_TAGS_PATH:
@@ -475,10 +515,19 @@ def _flux_step(kustomization: dict) -> str | None:
     return "gateways"
 
 
+def _kustomization_objects(platform: RenderedPlatform, kustomization: dict) -> list[dict]:
+    return platform.builds.get((platform.root / str(kustomization.get("spec", {}).get("path", "")).removeprefix("./")).resolve(), [])
+
+
+def _kustomization_groups(platform: RenderedPlatform, kustomization: dict) -> frozenset[str]:
+    return frozenset(group_of(str(o.get("apiVersion", ""))) for o in _kustomization_objects(platform, kustomization))
+
+
 def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
     """Every Flux Kustomization prunes (except the CRD owner), has an interval, a timeout, an existing
     source and path, and platform ones run as kustomize-controller explicitly (the lockdown's default
-    account would otherwise apply)."""
+    account would otherwise apply). The one applying remote secrets does not wait for them (an ExternalSecret
+    is not Ready until its peer has joined), and the one installing the base chart applies no add-on CRD's object."""
     problems = []
     built = {d.resolve() for d in platform.builds}
     sources = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in platform.applied_unique_objects if o.get("kind") == "GitRepository"}
@@ -491,6 +540,15 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
                 problems.append(f"{where}: spec.{key} is not set")
         if spec.get("prune") is False and name != "istio-base":
             problems.append(f"{where}: prune is off; only istio-base (which owns the CRDs) may keep removed objects")
+        groups = _kustomization_groups(platform, kustomization)
+        if "external-secrets.io" in groups and spec.get("wait") is not False:
+            problems.append(f"{where}: applies remote secrets (ExternalSecrets) with wait on: it is not Ready until every "
+                            "peer has joined; set wait: false")
+        installs_base = any(o.get("kind") == "HelmRelease" and o.get("spec", {}).get("chart", {}).get("spec", {}).get("chart") == "base"
+                            for o in _kustomization_objects(platform, kustomization))
+        if installs_base and groups & ADDON_GROUPS:
+            problems.append(f"{where}: installs Istio's CRDs and also objects of add-on CRDs ({', '.join(sorted(groups & ADDON_GROUPS))}): "
+                            "a missing add-on would stop Istio's own install; give them their own Kustomization")
         source = spec.get("sourceRef", {})
         if (source.get("namespace", namespace), source.get("name")) not in sources:
             problems.append(f"{where}: source {source} is not defined")
@@ -504,7 +562,8 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
 
 
 def flux_install_order(platform: RenderedPlatform) -> list[str]:
-    """Per cluster, dependsOn orders Istio base/CRDs -> istiod -> gateways -> mesh config -> tenants."""
+    """Per cluster, dependsOn orders Istio base/CRDs -> istiod -> gateways -> mesh config -> tenants; istiod's
+    certificates after istio-base and before istiod; remote secrets after istiod, and nothing else waits for them."""
     problems = []
     for directory, objects in platform.builds.items():
         if platform.relative(directory).count("/") != 1 or not platform.relative(directory).startswith("clusters/"):
@@ -519,15 +578,24 @@ def flux_install_order(platform: RenderedPlatform) -> list[str]:
                     found |= {dependency["name"]} | ancestors(dependency["name"], seen | {name})
             return found
 
-        steps = {name: _flux_step(k) for name, k in kustomizations.items()}
+        steps = {name: _flux_step(k, _kustomization_groups(platform, k)) for name, k in kustomizations.items()}
         for name, step in steps.items():
             if step is None:
                 continue
-            required = {n for n, s in steps.items() if s in FLUX_INSTALL_ORDER[: FLUX_INSTALL_ORDER.index(step)]}
+            required = _flux_required(step, steps)
             missing = required - ancestors(name)
             if missing:
                 problems.append(f"{platform.relative(directory)}: Kustomization {name} must depend on {', '.join(sorted(missing))}")
     return problems
+
+
+def _flux_required(step: str, steps: dict[str, str | None]) -> set[str]:
+    """The Kustomizations one of `step` must depend on (directly or not)."""
+    if step == CERTIFICATES_STEP:
+        return {"istio-base"} & set(steps)  # the istio-system namespace
+    earlier = FLUX_INSTALL_ORDER[: FLUX_INSTALL_ORDER.index("istiod") + 1 if step == REMOTE_SECRETS_STEP else FLUX_INSTALL_ORDER.index(step)]
+    certificates = (CERTIFICATES_STEP,) if "istiod" in (*earlier, step) else ()
+    return {n for n, s in steps.items() if s in earlier or s in certificates}
 
 
 def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
@@ -676,6 +744,27 @@ def revision_labels_resolve(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def argocd_parents_delete_their_children(platform: RenderedPlatform) -> list[str]:
+    """Every Application that renders Applications, and every Application it renders, carries Argo CD's resources
+    finalizer: pruning a parent (a cluster removed from the repo) then deletes its children and what they
+    installed; without it the children are orphaned and keep syncing. The exception is the bootstrap Application
+    that renders itself (deleting it is never a cascade anyone wants)."""
+    problems = []
+    for app in (o for o in platform.unique_objects if o.get("kind") == "Application"):
+        spec, name = app.get("spec", {}), app["metadata"]["name"]
+        children = [o for s in spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+                    if "path" in s and "chart" not in s for o in platform.builds.get(platform.root / s["path"], [])
+                    if o.get("kind") == "Application" and str(o.get("apiVersion", "")).startswith("argoproj.io/")]
+        if not children or any(c["metadata"]["name"] == name for c in children):
+            continue
+        for unit in (app, *children):
+            if ARGOCD_FINALIZER not in (unit["metadata"].get("finalizers") or []):
+                role = "renders Applications" if unit is app else f"is rendered by {name}"
+                problems.append(f"{platform.origin(unit)}: Application {unit['metadata']['name']} {role} but lacks the "
+                                f"{ARGOCD_FINALIZER} finalizer: deleting its parent would orphan what it installed")
+    return sorted(set(problems))
+
+
 def cross_cluster_invariants(platform: RenderedPlatform) -> list[str]:
     """One mesh across clusters: see cross_cluster.py."""
     return cross_cluster.problems(platform.root)
@@ -700,6 +789,7 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "no orphan manifests": no_orphan_manifests,
     "Argo CD projects confine applications": argocd_projects_confine_applications,
     "Argo CD sync order": argocd_sync_order,
+    "Argo CD parents delete their children": argocd_parents_delete_their_children,
     "every entry point is synced": every_entry_point_is_synced,
     "Flux Kustomizations well formed": flux_kustomizations_well_formed,
     "Flux install order": flux_install_order,

@@ -106,6 +106,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "clusters/cluster-1/istiod.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
         "istiod (wave 9) must sync before revision-tags",
     ),
+    "Argo CD parents delete their children": (
+        lambda r: replace(r / "argocd/root-applications.yaml", "  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n", ""),
+        "Application platform-cluster-1 renders Applications but lacks the resources-finalizer.argocd.argoproj.io finalizer",
+    ),
     "every entry point is synced": (
         lambda r: (r / "apps/clusters/cluster-1/forgotten").mkdir()
         or (r / "apps/clusters/cluster-1/forgotten/kustomization.yaml").write_text(

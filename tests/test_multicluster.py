@@ -74,7 +74,7 @@ BROKEN = {
     "cross-network selector": (lambda r: _replace(r / "gateways/base/istio-eastwest/cross-network-gateway.yaml", "istio: eastwestgateway", "istio: eastwest"), "matches no east-west gateway"),
     "one root": (lambda r: _replace(r / "mesh/clusters/eu-2/certificates/istiod-intermediate-ca.yaml", "name: istio-vault", "name: other-ca"), "no single root of trust"),
     "trust domain": (lambda r: _replace(r / "mesh/clusters/eu-1/certificates/istiod-intermediate-ca.yaml", "spiffe://cluster.local/", "spiffe://other.local/"), "outside trust domain cluster.local"),
-    "remote secrets": (lambda r: _replace(r / "mesh/clusters/eu-1/certificates/remote-secrets.yaml", "networking.istio.io/cluster: us-1", "networking.istio.io/cluster: ap-1"), "mesh/clusters/eu-1/certificates/remote-secrets.yaml: remote secrets cover"),
+    "remote secrets": (lambda r: _replace(r / "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml", "networking.istio.io/cluster: us-1", "networking.istio.io/cluster: ap-1"), "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml: remote secrets cover"),
 }
 
 
@@ -126,9 +126,10 @@ HOOK_INPUT = {"platform_name": "core", "trust_domain": "corp.example", "mesh_id"
 def test_certificate_hook_is_a_pure_function() -> None:
     first = cluster_certificates.certificate_files(dict(HOOK_INPUT))
     assert first == cluster_certificates.certificate_files(dict(HOOK_INPUT))
-    assert sorted(first) == [f"mesh/clusters/{c}/certificates/{f}" for c in ("a", "b")
-                             for f in ("ca-issuer-policy.yaml", "issuer.yaml", "istiod-intermediate-ca.yaml", "kustomization.yaml",
-                                       "remote-secrets.yaml")]
+    assert sorted(first) == sorted([f"mesh/clusters/{c}/certificates/{f}" for c in ("a", "b")
+                                    for f in ("ca-issuer-policy.yaml", "issuer.yaml", "istiod-intermediate-ca.yaml", "kustomization.yaml")]
+                                   + [f"mesh/clusters/{c}/remote-secrets/{f}" for c in ("a", "b")
+                                      for f in ("kustomization.yaml", "remote-secrets.yaml")])
     certificate = first["mesh/clusters/a/certificates/istiod-intermediate-ca.yaml"]
     for expected in ("secretName: cacerts", "isCA: true", "- spiffe://corp.example/ns/istio-system/sa/istiod", "duration: 8760h",
                      "renewBefore: 720h", "rotationPolicy: Always", "kind: AWSPCAClusterIssuer", "commonName: istiod a intermediate CA"):
@@ -150,10 +151,10 @@ def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snap
     added = {path for code, path in status if code == "??"}
     modified = {path for code, path in status if code != "??"}
     assert added and all("/eu-3/" in path or path.startswith("tenants/eu-3/") for path in added), added
-    cluster_lists = {".copier-answers.yml", "README.md", "mesh/clusters/eu-1/certificates/remote-secrets.yaml",
-                     "mesh/clusters/eu-2/certificates/remote-secrets.yaml"}
+    cluster_lists = {".copier-answers.yml", "README.md", "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml",
+                     "mesh/clusters/eu-2/remote-secrets/remote-secrets.yaml"}
     if engine == "argocd":
-        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps")} | {"argocd/root-applications.yaml"}
+        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps", "remote-secrets")} | {"argocd/root-applications.yaml"}
     assert modified <= cluster_lists, modified - cluster_lists
     report = check(project)
     assert report.ok, summary(report)
