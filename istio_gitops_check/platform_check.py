@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from istio_gitops_check import rendered_platform, repository_checks
-from istio_gitops_check.chart_values import chart_version_problem, values_errors
+from istio_gitops_check.chart_values import NoChartModelError, chart_version_problem, values_errors
 from istio_gitops_check.guardrails import GUARDRAILS
 from istio_gitops_check.persona_boundaries import boundary_problems
 from istio_gitops_check.rendered_platform import RenderedPlatform
@@ -98,9 +98,12 @@ def check_values(platform: RenderedPlatform) -> list[str]:
     for release in platform.helm_releases:
         too_old = chart_version_problem(release.chart, release.version)
         problems += [f"{release.declared_in}: {too_old}"] if too_old else []
-        for label, values in release.value_sources:
-            problems += [f"{label}: {p}" for p in values_errors(release.chart, values, release.version)]
-        problems += [f"{release.declared_in} (merged values): {p}" for p in values_errors(release.chart, release.values, release.version)]
+        try:
+            for label, values in release.value_sources:
+                problems += [f"{label}: {p}" for p in values_errors(release.chart, values, release.version)]
+            problems += [f"{release.declared_in} (merged values): {p}" for p in values_errors(release.chart, release.values, release.version)]
+        except NoChartModelError as error:
+            problems.append(f"{release.declared_in}: {error}")
     return sorted(set(problems))
 
 

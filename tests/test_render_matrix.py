@@ -20,7 +20,7 @@ THREE_CLUSTERS = [
 
 # The largest answer sets the validators accept: three installed versions (the most, spanning two minors) with
 # four revision tags of 63 characters, five clusters with 40-character names on three networks with 63-character
-# names, every gateway, and each CA mode that allows several clusters (self-signed-dev allows one).
+# names, every gateway.
 LONGEST_TAGS = [f"{name}-".ljust(63, "x") for name in ("previous", "stable", "canary", "next")]
 LARGEST = {
     "istio_versions": ["1.29.7", "1.30.4", "1.31.1"],
@@ -34,11 +34,17 @@ LARGEST = {
         for index in range(5)
     ],
 }
-MULTI_CLUSTER_CA_MODES = ("cert-manager-issuer", "aws-pca", "vault", "istio-csr")
+# Each CA mode that allows several clusters (self-signed-dev allows one), with both gateway upgrade modes and layouts.
+LARGEST_VARIANTS = {
+    "cert-manager-issuer": {"gateway_upgrade": "canary"},
+    "aws-pca": {"gateway_layout": "single"},
+    "vault": {"gateway_upgrade": "canary", "gateway_layout": "single"},
+    "istio-csr": {},
+}
 
 MATRIX = {
     "defaults": {},
-    **{f"largest-{ca_mode}": {**LARGEST, "ca_mode": ca_mode} for ca_mode in MULTI_CLUSTER_CA_MODES},
+    **{f"largest-{ca_mode}": {**LARGEST, "ca_mode": ca_mode, **variant} for ca_mode, variant in LARGEST_VARIANTS.items()},
     "single-layout-all-gateways-three-clusters": {
         "gateway_layout": "single",
         "gateways_enabled": ["ingress", "egress", "eastwest"],
@@ -211,3 +217,19 @@ def test_a_chart_pinned_below_its_line_s_minimum_fails_the_check(render, editabl
                for p in problems), problems
     assert any(p.startswith("mesh/istio-base.values.yaml: helm values: base values: base.validationFailurePolicy: "
                             "not in base chart 1.29.1: the key appeared in 1.29.2") for p in problems), problems
+
+
+def test_the_minimum_of_every_line_has_every_values_key_the_template_sets(render) -> None:
+    """Rendered at each line's minimum (minimums.json), every values file only uses keys that chart version has."""
+    root = render({"istio_versions": ["1.29.2", "1.30.0", "1.31.0"]})
+    report = check(root)
+    assert {r.version for r in report.platform.helm_releases if r.chart == "istiod"} == {"1.29.2", "1.30.0", "1.31.0"}
+    assert report.values_problems == []
+
+
+def test_a_chart_line_without_a_model_is_a_problem_not_a_crash(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    application = root / "clusters/cluster-1/istio-base.yaml"
+    application.write_text(application.read_text().replace("targetRevision: 1.31.1", "targetRevision: 1.28.3"))
+    problems = check(root).values_problems
+    assert any("Application cluster-1-istio-base: no values model for chart 'base' version '1.28.3'" in p for p in problems), problems
