@@ -44,9 +44,12 @@ def test_istiod_and_cni_maps() -> None:
     istiod = release("istiod", {"istiod.values.yaml": {"podLabels": {"istio.io/rev": "x", "team": "a"},
                                                        "pilot": {"deploymentLabels": {"app": "istiod"}},
                                                        "podAnnotations": {"prometheus.io/scrape": "false"}}})
-    assert sorted(p.split(": ")[1] for p in restated_keys(istiod)) == [
-        'pilot.deploymentLabels["app"]', 'podAnnotations["prometheus.io/scrape"]', 'podLabels["istio.io/rev"]']
-    assert "annotation itself" in restated_keys(istiod)[0] or "annotation itself" in " ".join(restated_keys(istiod))
+    found = {p.split(": ")[1]: p for p in restated_keys(istiod)}
+    assert sorted(found) == ['pilot.deploymentLabels["app"]', 'podAnnotations["prometheus.io/scrape"]', 'podLabels["istio.io/rev"]']
+    assert "writes this annotation itself" in found['podAnnotations["prometheus.io/scrape"]']
+    assert "writes this label itself" in found['podLabels["istio.io/rev"]']
+    cni = release("cni", {"cni.values.yaml": {"daemonSetLabels": {"k8s-app": "x"}, "podLabels": {"team": "a"}}})
+    assert [p.split(": ")[1] for p in restated_keys(cni)] == ['daemonSetLabels["k8s-app"]']
 
 
 @pytest.mark.parametrize(("version", "values", "restated"), [

@@ -29,6 +29,7 @@ BAD_ANSWERS = [
     ({"istio_versions": ["1.31"]}, "istio_versions", "MAJOR.MINOR.PATCH"),
     ({"istio_versions": ["1.29.7", "1.30.4", "1.31.1", "1.31.0"]}, "istio_versions", "keep at most 3"),
     ({"istio_versions": ["1.29.7", "1.29.7"]}, "istio_versions", "listed twice"),
+    ({"istio_versions": ["1.29.1", "1.30.4"]}, "istio_versions", "the oldest 1.29 release this template supports is 1.29.2"),
     (
         {"istio_versions": ["1.31.1"], "istio_revision_tags": [{"name": "prod-stable", "version": "1.30.4"}]},
         "istio_revision_tags",
