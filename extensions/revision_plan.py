@@ -1,9 +1,10 @@
 """Istio revisions and revision tags as data.
 
 Installed versions become revisions (1.31.1 -> 1-31-1), each its own istiod Helm release.
-Tags are the mutable pointers namespaces and gateways use; every tag is owned by exactly one
-istiod release (its `revisionTags`). The default tag's revision also owns Istio's `default`
-tag and is the base chart's `defaultRevision`, so the two can never disagree (istio/istio#58578).
+Tags are the mutable pointers namespaces and gateways use; their objects live in one unit per
+cluster (mesh/revision-tags), never in the istiod releases, so moving a tag moves nothing between
+releases. Istio's `default` tag points where the default tag does, and that revision is the base
+chart's `defaultRevision`, so the two can never disagree (istio/istio#58578).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def tag_versions(tags: list[Mapping[str, str]]) -> dict[str, str]:
 
 
 def revision_plan(versions: list[str], tags: list[Mapping[str, str]], default_tag: str) -> list[dict[str, object]]:
-    """One entry per installed version, oldest first: version, revision, the tags it owns
+    """One entry per installed version, oldest first: version, revision, the tags pointing at it
     (Istio's `default` tag included on the revision the default tag points at) and whether it is
     the default revision."""
     pointers = tag_versions(tags)

@@ -37,6 +37,7 @@ class GatewayPods:
     namespace: str
     release: str
     revision: str
+    file: str
     selector: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str], ...]
 
@@ -50,6 +51,7 @@ class GatewayService:
     name: str
     owner: str
     source: str
+    file: str
     selector: tuple[tuple[str, str], ...]
 
 
@@ -95,7 +97,7 @@ def release_owner(release: HelmRelease) -> str:
 
 def gateway_pods(platform: RenderedPlatform) -> list[GatewayPods]:
     return sorted(
-        GatewayPods(r.cluster, r.namespace, r.release_name, str(r.values.get("revision", "")),
+        GatewayPods(r.cluster, r.namespace, r.release_name, str(r.values.get("revision", "")), r.file,
                     tuple(sorted(chart_selector_labels(r).items())), tuple(sorted(chart_pod_labels(r).items())))
         for r in platform.helm_releases if r.chart == "gateway"
     )
@@ -122,29 +124,28 @@ def _unit_paths(platform: RenderedPlatform) -> dict[tuple[str, object], str]:
 
 
 def gateway_services(platform: RenderedPlatform) -> list[GatewayService]:
-    """Every Service in a namespace where a gateway release runs: rendered by a gateway chart or applied as a
-    manifest by a unit, once per source (the same object from two sources is two entries)."""
+    """Every Service with a selector in a namespace where a gateway release runs: rendered by a gateway chart or
+    applied as a manifest by a unit, once per source (the same object from two sources is two entries)."""
     gateway_namespaces = {(r.cluster, r.namespace) for r in platform.helm_releases if r.chart == "gateway"}
     found: set[GatewayService] = set()
     for release in (r for r in platform.helm_releases if r.chart == "gateway"):
         selector = chart_service_selector(release)
         if selector is not None:
             found.add(GatewayService(release.cluster, release.namespace, chart_name(release), release_owner(release),
-                                     f"chart release {release.release_name}", tuple(sorted(selector.items()))))
+                                     f"chart release {release.release_name}", release.file, tuple(sorted(selector.items()))))
     for (cluster, folder), unit in _unit_paths(platform).items():
         for obj in platform.builds.get(folder, []):
             namespace = str(obj.get("metadata", {}).get("namespace", ""))
-            if obj.get("kind") == "Service" and (cluster, namespace) in gateway_namespaces:
-                selector = (obj.get("spec") or {}).get("selector") or {}
-                found.add(GatewayService(cluster, namespace, str(obj["metadata"]["name"]), unit, platform.origin(obj),
+            selector = (obj.get("spec") or {}).get("selector") or {}
+            if obj.get("kind") == "Service" and (cluster, namespace) in gateway_namespaces and selector:
+                found.add(GatewayService(cluster, namespace, str(obj["metadata"]["name"]), unit, platform.origin(obj), platform.origin(obj),
                                          tuple(sorted((str(k), str(v)) for k, v in selector.items()))))
     return sorted(found)
 
 
 def selected_releases(service: GatewayService, pods: list[GatewayPods]) -> list[GatewayPods]:
-    """The gateway releases whose pods the Service selects (an empty selector selects nothing)."""
-    return [p for p in pods if (p.cluster, p.namespace) == (service.cluster, service.namespace)
-            and service.selector and set(service.selector) <= set(p.labels)]
+    """The gateway releases whose pods the Service selects."""
+    return [p for p in pods if (p.cluster, p.namespace) == (service.cluster, service.namespace) and set(service.selector) <= set(p.labels)]
 
 
 def gateway_fronts_problems(platform: RenderedPlatform) -> list[str]:
@@ -154,19 +155,20 @@ def gateway_fronts_problems(platform: RenderedPlatform) -> list[str]:
     problems = []
     services = gateway_services(platform)
     pods = gateway_pods(platform)
-    owners: dict[tuple[str, str, str], list[str]] = {}
+    owners: dict[tuple[str, str, str], list[GatewayService]] = {}
     for service in services:
-        owners.setdefault((service.cluster, service.namespace, service.name), []).append(f"{service.owner} ({service.source})")
+        owners.setdefault((service.cluster, service.namespace, service.name), []).append(service)
         if not selected_releases(service, pods):
-            problems.append(f"cluster {service.cluster}: Service {service.namespace}/{service.name} ({service.owner}) selects "
-                            f"{dict(service.selector)}, which no gateway release's pods carry")
+            problems.append(f"{service.file}: cluster {service.cluster}: Service {service.namespace}/{service.name} ({service.owner}) "
+                            f"selects {dict(service.selector)}, which no gateway release's pods carry")
     for (cluster, namespace, name), owning in sorted(owners.items()):
         if len(owning) > 1:
-            problems.append(f"cluster {cluster}: Service {namespace}/{name} is rendered more than once: {'; '.join(sorted(owning))}")
+            sources = "; ".join(sorted(f"{s.owner} ({s.source})" for s in owning))
+            problems.append(f"{owning[0].file}: cluster {cluster}: Service {namespace}/{name} is rendered more than once: {sources}")
     for deployment in pods:
         for other in pods:
             if other != deployment and (other.cluster, other.namespace) == (deployment.cluster, deployment.namespace) \
                     and set(deployment.selector) <= set(other.labels):
-                problems.append(f"cluster {deployment.cluster}: gateway {deployment.namespace}/{deployment.release} selects the pods "
-                                f"of {other.release} too (overlapping Deployment selectors)")
+                problems.append(f"{deployment.file}: cluster {deployment.cluster}: gateway {deployment.namespace}/{deployment.release} "
+                                f"selects the pods of {other.release} too (overlapping Deployment selectors)")
     return problems
