@@ -189,6 +189,12 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: append(r / EASTWEST_VALUES, "labels:\n  topology.istio.io/network: network-1\n"),
         f'{EASTWEST_VALUES}: labels["topology.istio.io/network"]: the gateway chart 1.31.1 writes this label itself from networkGateway',
     ),
+    "gateway Services select gateway pods": (
+        lambda r: replace(r / "gateways/revisions/prod-stable/ingress.values.yaml", "service:\n  type: LoadBalancer",
+                          "service:\n  selectorLabels:\n    version: v2\n  type: LoadBalancer"),
+        "Service istio-ingress/istio-ingressgateway (Application cluster-1-istio-ingress) selects {'app': 'istio-ingressgateway', "
+        "'istio': 'ingressgateway', 'version': 'v2'}, which no gateway release's pods carry",
+    ),
 }
 
 
