@@ -12,6 +12,7 @@ In-place mode renders what the template rendered before canaries existed.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,25 @@ def test_in_place_renders_what_it_rendered_before_canaries(template_snapshot: Pa
     now = copy_platform(template_snapshot, tmp_path / "now", {**answers, "gateway_upgrade": "in-place"})
     assert gateway_files(now) == gateway_files(old)
     assert not (now / "gateways/services").exists()
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_switching_to_canary_moves_each_service_once_as_documented(render, tmp_path: Path, engine: str) -> None:
+    """docs/upgrade-istio.md, "Switching an existing platform to canary": the update leaves a valid repo; on
+    Argo CD the Service stays with its Application, on Flux it moves from the Helm release to the gateway unit
+    (so the uninstall of the old release deletes it once), and edits to the tag's values folder are not carried."""
+    project = tmp_path / "platform"
+    shutil.copytree(render({**START, "gitops_engine": engine, "gateway_upgrade": "in-place"}), project)
+    init_repo(project, "in-place gateways")
+    before = gateway_fronts.gateway_services(rendered_platform.load(project))
+    run_update(project, data={"gateway_upgrade": "canary"}, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)
+    report = check(project)
+    assert report.ok, summary(report)
+    after = gateway_fronts.gateway_services(rendered_platform.load(project))
+    owners_before = {(s.cluster, s.namespace, s.name): s.owner for s in before}
+    owners_after = {(s.cluster, s.namespace, s.name): s.owner for s in after}
+    assert set(owners_before) == set(owners_after), "the same Services, by name"
+    assert owners_after == SERVICE_OWNERS[engine]
+    moved = {key for key in owners_after if owners_before[key] != owners_after[key]}
+    assert moved == (set() if engine == "argocd" else set(owners_after))
+    assert not (project / "gateways/revisions/prod-stable").exists()
