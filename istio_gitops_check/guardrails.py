@@ -442,13 +442,24 @@ def _application_groups(platform: RenderedPlatform, spec: dict) -> frozenset[str
                      for o in platform.builds.get(platform.root / s["path"], []))
 
 
+def _argocd_children(platform: RenderedPlatform, app: dict) -> list[dict]:
+    """The Applications an Application renders from its Git paths."""
+    spec = app.get("spec", {})
+    return [o for s in spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+            if "path" in s and "chart" not in s for o in platform.builds.get(platform.root / s["path"], [])
+            if o.get("kind") == "Application" and str(o.get("apiVersion", "")).startswith("argoproj.io/")]
+
+
 def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
-    """Per cluster: Istio base/CRDs, then istiod, gateways, mesh config, apps (Argo CD sync waves); istiod's
+    """Per cluster and parent (waves order the Applications one parent syncs, nothing else): Istio base/CRDs,
+    then istiod, gateways, mesh config, apps (Argo CD sync waves); istiod's
     certificates in a wave before istiod, remote secrets after every other wave and pruned; no add-on CRD's object
     in the unit that installs the base chart."""
     unit_problems: list[str] = []
-    waves: dict[str, dict[str, list[int]]] = {}
-    files: dict[str, set[str]] = {}
+    waves: dict[tuple[str, str], dict[str, list[int]]] = {}
+    files: dict[tuple[str, str], set[str]] = {}
+    parent_of = {c["metadata"]["name"]: a["metadata"]["name"] for a in platform.unique_objects if a.get("kind") == "Application"
+                 for c in _argocd_children(platform, a)}
     for app in platform.unique_objects:
         if app.get("kind") != "Application":
             continue
@@ -463,20 +474,20 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
                                  "a missing add-on would stop Istio's own install; give them their own Application")
         if step == REMOTE_SECRETS_STEP and not spec.get("syncPolicy", {}).get("automated", {}).get("prune"):
             unit_problems.append(f"{where} applies remote secrets without prune: a removed cluster's secret would stay")
-        cluster = spec.get("destination", {}).get("name", "")
-        files.setdefault(cluster, set()).add(platform.origin(app))
+        siblings = (spec.get("destination", {}).get("name", ""), parent_of.get(app["metadata"]["name"], ""))
+        files.setdefault(siblings, set()).add(platform.origin(app))
         wave = int(app["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
-        waves.setdefault(cluster, {}).setdefault(step, []).append(wave)
+        waves.setdefault(siblings, {}).setdefault(step, []).append(wave)
     problems = []
-    for cluster, steps in sorted(waves.items()):
+    for (cluster, parent), steps in sorted(waves.items()):
         present = [s for s in (*SYNC_WAVE_ORDER, REMOTE_SECRETS_STEP) if s in steps]
         if CERTIFICATES_STEP in steps and "istiod" in steps and max(steps[CERTIFICATES_STEP]) >= min(steps["istiod"]):
-            problems.append(f"{', '.join(sorted(files[cluster]))}: cluster {cluster}: {CERTIFICATES_STEP} (wave "
+            problems.append(f"{', '.join(sorted(files[cluster, parent]))}: cluster {cluster}: {CERTIFICATES_STEP} (wave "
                             f"{max(steps[CERTIFICATES_STEP])}) must sync before istiod (wave {min(steps['istiod'])}), which needs cacerts")
         for earlier, later in zip(present, present[1:]):
             if max(steps[earlier]) >= min(steps[later]):
                 problems.append(
-                    f"{', '.join(sorted(files[cluster]))}: cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
+                    f"{', '.join(sorted(files[cluster, parent]))}: cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
                     f"{later} (wave {min(steps[later])})"
                 )
     return unit_problems + problems
@@ -752,10 +763,8 @@ def argocd_parents_delete_their_children(platform: RenderedPlatform) -> list[str
     that renders itself (deleting it is never a cascade anyone wants)."""
     problems = []
     for app in (o for o in platform.unique_objects if o.get("kind") == "Application"):
-        spec, name = app.get("spec", {}), app["metadata"]["name"]
-        children = [o for s in spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
-                    if "path" in s and "chart" not in s for o in platform.builds.get(platform.root / s["path"], [])
-                    if o.get("kind") == "Application" and str(o.get("apiVersion", "")).startswith("argoproj.io/")]
+        name = app["metadata"]["name"]
+        children = _argocd_children(platform, app)
         if not children or any(c["metadata"]["name"] == name for c in children):
             continue
         for unit in (app, *children):
