@@ -141,6 +141,10 @@ def test_gateway_canary_sequence(template_snapshot: Path, tmp_path: Path, engine
             tuned.write_text(tuned.read_text().replace("cpu: 100m", "cpu: 300m"))
         if step == "promote":
             assert "cpu: 300m" in (project / f"gateways/revisions/{NEW_REV}/ingress.values.yaml").read_text(), "edit survives the shift"
+            for role in ROLES:  # the docs' advice before removing the old version: no traffic to it any more
+                drained = project / f"gateways/revisions/{OLD_REV}/{role}.values.yaml"
+                drained.write_text(drained.read_text().replace("replicaCount: 1", "replicaCount: 0"))
+            assert check(project).ok, "a revision scaled to zero is valid"
         git(project, "add", "-A")
         git(project, "commit", "-qm", step)
     assert "cpu: 300m" in (project / f"gateways/revisions/{NEW_REV}/ingress.values.yaml").read_text()

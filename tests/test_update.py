@@ -16,7 +16,9 @@ from tests.conftest import copy_platform, git, init_repo
 from istio_gitops_check.platform_check import check, summary
 
 ISTIOD_TEMPLATE = "template/mesh/revisions/{% yield rev from istio_revisions %}{{ rev.revision }}{% endyield %}/istiod.values.yaml.jinja"
-INGRESS_TEMPLATE = "template/gateways/revisions/{{ gateway_target.folder }}/{% if 'ingress' in gateways_enabled %}ingress.values.yaml{% endif %}.jinja"
+INGRESS_TEMPLATE = "template/gateways/revisions/{% yield gw from gateway_deployments %}{{ gw.folder }}{% endyield %}/{% if 'ingress' in gateways_enabled %}ingress.values.yaml{% endif %}.jinja"
+# The gateways' values come from one macro; the older ingress values pass its output through a replace.
+INGRESS_VALUES_CALL = 'gateway_values.release_values("ingress", "LoadBalancer")'
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +28,10 @@ def two_versions(template_snapshot: Path, tmp_path_factory: pytest.TempPathFacto
     shutil.copytree(template_snapshot, repo)
     istiod, ingress = repo / ISTIOD_TEMPLATE, repo / INGRESS_TEMPLATE
     current_istiod, current_ingress = istiod.read_text(), ingress.read_text()
-    assert "  accessLogFile: /dev/stdout\n" in current_istiod and "maxReplicas: 5" in current_ingress
+    assert "  accessLogFile: /dev/stdout\n" in current_istiod and INGRESS_VALUES_CALL in current_ingress
+    assert "maxReplicas: 5" in (repo / "template/_partials/gateway-values.jinja").read_text()
     istiod.write_text(current_istiod.replace("  accessLogFile: /dev/stdout\n", ""))
-    ingress.write_text(current_ingress.replace("maxReplicas: 5", "maxReplicas: 3"))
+    ingress.write_text(current_ingress.replace(INGRESS_VALUES_CALL, INGRESS_VALUES_CALL + ' | replace("maxReplicas: 5", "maxReplicas: 3")'))
     git(repo, "commit", "-qam", "older practice")
     git(repo, "tag", "0.1.0")
     istiod.write_text(current_istiod)
