@@ -19,6 +19,7 @@ import yaml
 from istio_gitops_check import guardrails, rendered_platform
 from istio_gitops_check.kubernetes_kinds import group_of
 from istio_gitops_check.platform_check import check, summary
+from tests.conftest import git
 
 THREE = [{"name": "eu-1", "network": "net-eu"}, {"name": "eu-2", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
 ANSWERS = {"clusters": THREE, "gateways_enabled": ["ingress", "egress", "eastwest"]}
@@ -115,11 +116,11 @@ BREAKS: dict[str, tuple[str, str, Breakage, str]] = {
     # name: (engine, guardrail, breakage, expected problem)
     "argocd remote secrets before istiod": (
         "argocd", "Argo CD sync order",
-        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "7"', 'sync-wave: "1"'),
+        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "8"', 'sync-wave: "1"'),
         "(wave 6) must sync before remote-secrets (wave 1)"),
     "argocd remote secrets in the middle": (
         "argocd", "Argo CD sync order",
-        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "7"', 'sync-wave: "3"'),
+        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "8"', 'sync-wave: "3"'),
         "must sync before remote-secrets (wave 3)"),
     "argocd remote secrets not pruned": (
         "argocd", "Argo CD sync order",
@@ -292,3 +293,27 @@ def test_the_model_shows_the_old_layout_blocking(render, editable_copy) -> None:
     platform = rendered_platform.load(root)
     assert "eu-1-istiod-1-31-1" not in argocd_bootstrap(platform, "platform-eu-1", **FRESH), "a peer not joined blocks istiod"
     assert "eu-1-istio-base" not in argocd_bootstrap(platform, "platform-eu-1", **NO_CERT_MANAGER), "no cert-manager: no CRDs"
+
+
+# -- the move, through a real copier update from the last release -----------------------------------------
+
+from tests.test_releases import RELEASED, generated_at, release_template, rendered  # noqa: E402,F401 (fixtures)
+from tests.test_releases import update as update_to_working_tree  # noqa: E402
+
+
+@pytest.mark.slow
+def test_edited_remote_secrets_move_into_their_unit_on_update(rendered, tmp_path: Path) -> None:
+    """A platform generated at the last release, its remote secrets edited by hand: after the update the edit is in
+    mesh/clusters/<cluster>/remote-secrets/remote-secrets.yaml (moved by the 0.4.0 path rule, merged 3-way)."""
+    project = generated_at(rendered, str(RELEASED[-1].version), "two-networks", tmp_path / "platform")
+    old = project / "mesh/clusters/east-1/certificates/remote-secrets.yaml"
+    old.write_text(old.read_text().replace("refreshInterval: 1h", "refreshInterval: 15m"))
+    git(project, "commit", "-qam", "refresh remote secrets more often")
+
+    assert update_to_working_tree(project) is False, "no conflict"
+
+    moved = project / "mesh/clusters/east-1/remote-secrets/remote-secrets.yaml"
+    assert not old.exists() and "refreshInterval: 15m" in moved.read_text()
+    assert "remote-secrets" not in (project / "mesh/clusters/east-1/certificates/kustomization.yaml").read_text()
+    report = check(project)
+    assert report.ok, summary(report)
