@@ -217,10 +217,15 @@ def edit_by_hand(project: Path, version: str) -> list[str]:
     """Append a line to, and change a line of, YAML files in every persona folder (every file a rule of a
     later release moves included); return the markers written."""
     tracked = sorted(git(project, "ls-files").splitlines())
-    moving = {p for p in tracked if migrated_path(p, rules_between(version, str(WORKING_TREE)))[1]}
+    rules = rules_between(version, str(WORKING_TREE))
+    # Files a later release stops generating are left alone here: editing one makes the update refuse by design
+    # (test_an_edited_file_the_template_dropped_refuses_the_update); every file a rule moves is edited.
+    dropped = {p for p in tracked if migrated_path(p, rules)[1] and migrated_path(p, rules)[0] is None}
+    moving = {p for p in tracked if migrated_path(p, rules)[1]} - dropped
     chosen = set(moving)
     for folder in PERSONA_FOLDERS:
-        chosen.update([p for p in tracked if p.startswith(folder) and p.endswith(".yaml") and p not in moving][:EDITS_PER_FOLDER])
+        chosen.update([p for p in tracked if p.startswith(folder) and p.endswith(".yaml")
+                       and p not in moving and p not in dropped][:EDITS_PER_FOLDER])
     markers = []
     for path in sorted(chosen):
         if not path.endswith(".yaml"):
