@@ -101,6 +101,7 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
         "mesh/clusters/cluster-1/istio-system",
         "mesh/clusters/cluster-1/istio-cni",
         "mesh/clusters/cluster-1/istio-config",
+        "mesh/revision-tags",
         "gateways/clusters/cluster-1/istio-ingress",
         "gateways/clusters/cluster-1/istio-egress",
         "gateways/namespaces/istio-ingress",
