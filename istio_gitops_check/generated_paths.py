@@ -25,8 +25,9 @@ GENERATED_PATHS: tuple[str, ...] = (
     "apps/clusters/*/example/kustomization.yaml", "apps/clusters/*/example/namespace/kustomization.yaml",
     "apps/clusters/*/example/workloads/kustomization.yaml",
     # Engine entry points per cluster
-    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane", "mesh-certificates", "remote-secrets", "istio-revision-tags",
-                                             "istiod", "kustomization", "mesh-config", "teams", "tenants")),
+    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane",
+                                             "istio-revision-tags", "istiod", "kustomization", "mesh-certificates",
+                                             "mesh-config", "remote-secrets", "teams", "tenants")),
     "clusters/*/flux-system/kustomization.yaml",
     # Argo CD
     "argocd/kustomization.yaml", "argocd/root-applications.yaml", *(f"argocd/project-{p}.yaml" for p in _ARGOCD_PROJECTS),
