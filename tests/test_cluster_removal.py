@@ -74,6 +74,7 @@ def assert_removed_cleanly(project: Path) -> None:
     assert report.ok, summary(report)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_removing_a_cluster_leaves_no_file_unit_or_remote_secret(template_snapshot: Path, tmp_path: Path, engine: str) -> None:
     project = copy_platform(template_snapshot, tmp_path / "platform", {**ANSWERS, "gitops_engine": engine})
@@ -103,6 +104,7 @@ def test_removing_a_cluster_leaves_no_file_unit_or_remote_secret(template_snapsh
     assert guardrails.GUARDRAILS["Argo CD sync order" if engine == "argocd" else "Flux Kustomizations well formed"](after) == []
 
 
+@pytest.mark.slow
 def test_a_cluster_a_team_uses_is_removed_after_the_team_moves(template_snapshot: Path, tmp_path: Path) -> None:
     """The documented order: the update refuses while a team runs on the cluster; move the team (its own update),
     commit, remove the cluster, commit, then update each team so its record of the platform forgets the cluster."""
