@@ -22,6 +22,7 @@ from istio_gitops_check.admission_cel import binding_applies, denials
 from istio_gitops_check.kubernetes_kinds import group_of, resource_of
 from istio_gitops_check.pod_security import namespace_level, violations
 from istio_gitops_check.rendered_platform import RenderedPlatform, cluster_entry_points, distinct
+from istio_gitops_check.revision_tag_ownership import WEBHOOK, tag_objects
 from istio_gitops_check.sidecar_injection import Injection, injected, injection_by_label
 from istio_gitops_check.yaml_documents import mapping
 
@@ -75,9 +76,11 @@ def admission_problems(platform: RenderedPlatform) -> list[str]:
     problems: set[str] = set()
     default = platform_identity(platform)
     verdicts: dict[tuple, list[str]] = {}  # clusters repeat the same requests against the same policies: decide once
+    tag_targets = {cluster: {o.tag: o.revision for o in objects if o.key.kind == WEBHOOK}
+                   for cluster, objects in tag_objects(platform).items()}
     for cluster, paths in cluster_entry_points(platform).items():
         objects = distinct([o for p in paths for o in platform.builds[p]])
-        injection = injection_by_label([r for r in platform.helm_releases if r.cluster == cluster])
+        injection = injection_by_label([r for r in platform.helm_releases if r.cluster == cluster], tag_targets.get(cluster))
         problems |= cluster_admission_problems(platform, objects, default, verdicts, injection)
     return sorted(problems)
 

@@ -209,7 +209,9 @@ def tag_ownership_problems(platform: RenderedPlatform) -> list[str]:
     revisions = installed_revisions(platform)
     in_use = tags_in_use(platform)
     istiod_owners = {release_owner(r) for r in platform.helm_releases if r.chart == "istiod"}
-    for cluster, objects in tag_objects(platform).items():
+    everything = tag_objects(platform)
+    for cluster in sorted(set(everything) | set(revisions)):
+        objects = everything.get(cluster, [])
         problems += shared_objects(cluster, objects)
         problems += [f"cluster {cluster}: {o.key} is rendered by {o.owner} (revisionTags): moving tag {o.tag!r} would move it "
                      f"to another release; tags belong to the istio-revision-tags unit"

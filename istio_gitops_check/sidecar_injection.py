@@ -14,6 +14,7 @@ one, so under `restricted` either the istiod values or every workload must set i
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 PROXY_UID = 1337
@@ -50,8 +51,9 @@ class Injection:
         return [init], [{"name": "istio-proxy", "securityContext": unprivileged}]
 
 
-def injection_by_label(releases: list) -> dict[str, Injection]:
-    """For one cluster's istiod releases: what each revision and tag name injects."""
+def injection_by_label(releases: list, tags: Mapping[str, str] | None = None) -> dict[str, Injection]:
+    """For one cluster's istiod releases: what each revision and tag name injects. Tags come from the releases'
+    `revisionTags` or, as the template keeps them, from `tags` ({tag: revision}, the tag webhooks' targets)."""
     found: dict[str, Injection] = {}
     for release in releases:
         if release.chart != "istiod":
@@ -60,6 +62,9 @@ def injection_by_label(releases: list) -> dict[str, Injection]:
         found[str(release.values.get("revision", "default") or "default")] = injection
         for tag in release.values.get("revisionTags", []) or []:
             found[str(tag)] = injection
+    for tag, revision in (tags or {}).items():
+        if revision in found:
+            found[tag] = found[revision]
     return found
 
 

@@ -196,3 +196,32 @@ def test_invariant_guardrails_catch_disagreements(render, editable_copy) -> None
     assert "base defaultRevision '1-31-1' but the default tag points at '1-30-4'" in tags
     assert "istio.io/rev=prod-next is no installed revision or tag" in labels
     assert "gateway revision 'prod-old' is no revision or tag" in labels
+
+
+def test_pods_in_tagged_namespaces_are_modelled_as_injected(render, editable_copy) -> None:
+    """The admission model injects the sidecar into pods of namespaces labelled with a tag, which it learns from
+    the tags unit's webhooks now that no istiod release lists its tags."""
+    root = editable_copy(render({}))
+    values = next((root / "mesh/revisions").glob("*/istiod.values.yaml"))
+    values.write_text(values.read_text().replace("cni:\n  enabled: true", "cni:\n  enabled: false"))
+    workloads = root / "apps/base/example/workloads"
+    (workloads / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "example"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                     "containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {
+                         "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}}]}}}}))
+    kustomization = workloads / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("resources:\n", "resources:\n  - deployment.yaml\n"))
+    problems = guardrails.admission_problems(rendered_platform.load(root))
+    assert any("Deployment example/web" in p and "'istio-init' adds capabilities" in p for p in problems), problems
+
+
+def test_a_cluster_without_the_tags_unit_has_tags_without_webhooks(render, editable_copy) -> None:
+    root = editable_copy(render({}))
+    entry = root / "clusters/cluster-1/kustomization.yaml"
+    entry.write_text(entry.read_text().replace("  - istio-revision-tags.yaml\n", ""))
+    tags = "\n".join(guardrails.revision_tags_consistent(rendered_platform.load(root)))
+    assert "cluster cluster-1: tag 'default' has no webhook" in tags
+    assert "cluster cluster-1: tag 'prod-stable' has no webhook" in tags

@@ -128,6 +128,14 @@ def test_pods_that_are_not_injected_stay_as_they_are() -> None:
     assert injected(restricted_pod(), other_tag, by_label)["spec"].get("initContainers") is None
 
 
+def test_tags_kept_outside_the_releases_inject_like_their_revision() -> None:
+    values = {key: value for key, value in WITH_CNI.items() if key != "revisionTags"}
+    assert injected(restricted_pod(), TEAM_NAMESPACE, injection_by_label([Release(values)]))["spec"].get("initContainers") is None
+    by_label = injection_by_label([Release(values)], {"prod-stable": "1-31-1", "prod-gone": "1-29-9"})
+    assert [c["name"] for c in injected(restricted_pod(), TEAM_NAMESPACE, by_label)["spec"]["initContainers"]] == ["istio-validation"]
+    assert "prod-gone" not in by_label, "a tag to a revision that is not installed injects nothing known"
+
+
 def test_legacy_pilot_alias_enables_cni() -> None:
     assert Injection.from_values({"pilot": {"cni": {"enabled": True}}}).cni
     assert not Injection.from_values({}).cni
