@@ -225,3 +225,13 @@ def test_a_cluster_without_the_tags_unit_has_tags_without_webhooks(render, edita
     tags = "\n".join(guardrails.revision_tags_consistent(rendered_platform.load(root)))
     assert "cluster cluster-1: tag 'default' has no webhook" in tags
     assert "cluster cluster-1: tag 'prod-stable' has no webhook" in tags
+
+
+def test_tag_manifests_are_validated_strictly(render, editable_copy) -> None:
+    """The tags unit's webhooks and Services go through the same strict schemas as every applied object."""
+    root = editable_copy(render({}))
+    tags = root / TAGS
+    tags.write_text(tags.read_text().replace("failurePolicy: Fail", "failurePolicy: [Fail]", 1).replace("port: 15014", "port: http", 1))
+    problems = [line for line in summary(check(root)).splitlines() if "mesh/revision-tags/revision-tags.yaml: strict schemas" in line]
+    assert any("MutatingWebhookConfiguration istio-revision-tag-default" in p and "failurePolicy" in p for p in problems), problems
+    assert any("Service istio-system/istiod-revision-tag-default" in p and "'http' is not of type 'integer'" in p for p in problems), problems
