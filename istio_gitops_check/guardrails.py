@@ -14,8 +14,8 @@ import yaml
 
 from istio_gitops_check import cross_cluster, revision_tag_ownership
 from istio_gitops_check.admission_model import admission_problems
-from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
+from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
 from istio_gitops_check.gateway_fronts import gateway_fronts_problems
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, kind_name
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
@@ -811,7 +811,7 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "cross-cluster invariants": cross_cluster_invariants,
     "charts pinned": charts_from_istio_release_repository,
     "gateway Services select gateway pods": gateway_fronts_problems,
+    "values leave chart-written labels to the chart": values_restate_chart_written_labels,
     "CUSTOM authorization providers declared": providers_declared_problems,
     "ext_authz services reachable": services_reachable_problems,
-    "values leave chart-written labels to the chart": values_restate_chart_written_labels,
 }

@@ -177,14 +177,6 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: replace(r / "mesh/base/istio-config/sidecar-default.yaml", '        - "ext-authz/ext-authz.ext-authz.svc.cluster.local"\n', ""),
         "Sidecar istio-config/default: cluster cluster-1: does not import ext-authz/ext-authz.ext-authz.svc.cluster.local",
     ),
-    "CUSTOM authorization providers declared": (
-        lambda r: replace(r / ISTIOD_VALUES, "    - name: external-authz\n", "    - name: other-authz\n"),
-        "provider 'external-authz' is not in meshConfig.extensionProviders of revision(s) 1-31-1",
-    ),
-    "ext_authz services reachable": (
-        lambda r: replace(r / "mesh/base/istio-config/sidecar-default.yaml", '        - "ext-authz/ext-authz.ext-authz.svc.cluster.local"\n', ""),
-        "Sidecar istio-config/default: cluster cluster-1: does not import ext-authz/ext-authz.ext-authz.svc.cluster.local",
-    ),
     "values leave chart-written labels to the chart": (
         lambda r: append(r / EASTWEST_VALUES, "labels:\n  topology.istio.io/network: network-1\n"),
         f'{EASTWEST_VALUES}: labels["topology.istio.io/network"]: the gateway chart 1.31.1 writes this label itself from networkGateway',
@@ -201,7 +193,6 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n"}, {"name": "cluster-2", "network": "n"}]}
 FLUX = {"gitops_engine": "flux"}
 EXTERNAL_AUTHZ = {"external_authz_service": "ext-authz.ext-authz.svc.cluster.local:9000"}
-EXTERNAL_AUTHZ = {"external_authz_service": "ext-authz.ext-authz.svc.cluster.local:9000"}
 TWO_NETWORKS = {
     "gateways_enabled": ["ingress", "egress", "eastwest"],
     "clusters": [{"name": "cluster-1", "network": "network-1"}, {"name": "cluster-2", "network": "network-2"}],
@@ -209,8 +200,6 @@ TWO_NETWORKS = {
 ANSWERS = {
     "values leave chart-written labels to the chart": TWO_NETWORKS,
     "mesh identity consistent": TWO_CLUSTERS,
-    "CUSTOM authorization providers declared": EXTERNAL_AUTHZ,
-    "ext_authz services reachable": EXTERNAL_AUTHZ,
     "CUSTOM authorization providers declared": EXTERNAL_AUTHZ,
     "ext_authz services reachable": EXTERNAL_AUTHZ,
     "Flux Kustomizations well formed": FLUX,
