@@ -100,6 +100,7 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
         "clusters/cluster-1",
         "mesh/clusters/cluster-1/istio-system",
         "mesh/clusters/cluster-1/istio-cni",
+        "mesh/clusters/cluster-1/certificates",
         "mesh/clusters/cluster-1/istio-config",
         "mesh/revision-tags",
         "gateways/clusters/cluster-1/istio-ingress",
