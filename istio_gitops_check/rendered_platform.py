@@ -174,25 +174,29 @@ def gitops_engine(root: Path) -> str:
     return str(mapping(root / ".copier-answers.yml").get("gitops_engine", "argocd"))
 
 
-def _sources(spec: dict) -> list[dict]:
-    return spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+def application_sources(spec: dict) -> list[dict]:
+    """An Argo CD Application's sources, single- or multi-source."""
+    return list(spec.get("sources", []) or []) + ([spec["source"]] if "source" in spec else [])
+
+
+def argocd_applications(platform: RenderedPlatform) -> list[dict]:
+    """Every Argo CD Application the repo renders, once by name."""
+    found: dict[str, dict] = {}
+    for app in platform.objects:
+        if app.get("kind") == "Application" and str(app.get("apiVersion", "")).startswith("argoproj.io/"):
+            found.setdefault(app["metadata"]["name"], app)
+    return list(found.values())
 
 
 def argocd_helm_releases(platform: RenderedPlatform) -> tuple[list[HelmRelease], list[str]]:
     """Helm releases declared by Argo CD Applications (multi-source, values from `$values/`)."""
     releases: list[HelmRelease] = []
     problems: list[str] = []
-    seen: set[str] = set()
-    for app in platform.objects:
-        if app.get("kind") != "Application" or not str(app.get("apiVersion", "")).startswith("argoproj.io/"):
-            continue
+    for app in argocd_applications(platform):
         name = app["metadata"]["name"]
-        if name in seen:
-            continue
-        seen.add(name)
         spec = app.get("spec", {})
         destination = spec.get("destination", {})
-        for source in _sources(spec):
+        for source in application_sources(spec):
             if "chart" not in source:
                 continue
             helm = source.get("helm", {})
@@ -429,7 +433,7 @@ def add_argocd_directory_sources(platform: RenderedPlatform) -> None:
         pending = []
         for app in (o for objs in list(platform.builds.values()) for o in objs if o.get("kind") == "Application"):
             spec = app.get("spec", {})
-            for source in _sources(spec):
+            for source in application_sources(spec):
                 if "path" not in source or "chart" in source:
                     continue
                 directory = (platform.root / source["path"]).resolve()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform
+from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform, application_sources, argocd_applications
 
 TAG_WEBHOOK_PREFIX = "istio-revision-tag-"
 TAG_SERVICE_PREFIX = "istiod-revision-tag-"
@@ -91,24 +91,16 @@ def release_owner(release: HelmRelease) -> str:
     return declared.split(" (", 1)[0]
 
 
-def _sources(spec: Mapping) -> list[Mapping]:
-    return list(spec.get("sources", []) or []) + ([spec["source"]] if "source" in spec else [])
 
 
 def git_units(platform: RenderedPlatform) -> dict[str, dict[str, list[dict]]]:
     """Per cluster, each Git unit (`Application <name>` / `Kustomization <name>`) and the objects its paths build."""
     units: dict[str, dict[str, list[dict]]] = {}
-    seen: set[str] = set()
-    for app in platform.objects:
-        if app.get("kind") != "Application" or not str(app.get("apiVersion", "")).startswith("argoproj.io/"):
-            continue
+    for app in argocd_applications(platform):
         name = app["metadata"]["name"]
-        if name in seen:
-            continue
-        seen.add(name)
         spec = app.get("spec", {})
         cluster = str(spec.get("destination", {}).get("name", ""))
-        built = [o for s in _sources(spec) if "path" in s and "chart" not in s
+        built = [o for s in application_sources(spec) if "path" in s and "chart" not in s
                  for o in platform.builds.get((platform.root / str(s["path"])).resolve(), [])]
         units.setdefault(cluster, {})[f"Application {name}"] = built
     for directory, objects in platform.builds.items():
