@@ -54,6 +54,17 @@ def test_report_names_each_file_and_what_to_do() -> None:
         update_conflicts.find_conflicts([], {}, ["a.rej"]), ".copier-answers.yml")
 
 
+def merge_with_a_conflict(repo: Path) -> int:
+    """Change values.yaml on two branches and merge them: git leaves it unmerged, with markers. Returns git's status."""
+    git(repo, "checkout", "-q", "-b", "other")
+    (repo / "values.yaml").write_text("a: 2\n")
+    git(repo, "commit", "-qam", "other")
+    git(repo, "checkout", "-q", "main")
+    (repo / "values.yaml").write_text("a: 3\n")
+    git(repo, "commit", "-qam", "main")
+    return subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True, check=False).returncode
+
+
 def test_scan_finds_unmerged_markers_and_ignored_rejects(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -61,13 +72,7 @@ def test_scan_finds_unmerged_markers_and_ignored_rejects(tmp_path: Path) -> None
     (repo / "values.yaml").write_text("a: 1\n")
     (repo / "clean.yaml").write_text("b: 1\n")
     init_repo(repo, "base")
-    git(repo, "checkout", "-q", "-b", "other")
-    (repo / "values.yaml").write_text("a: 2\n")
-    git(repo, "commit", "-qam", "other")
-    git(repo, "checkout", "-q", "main")
-    (repo / "values.yaml").write_text("a: 3\n")
-    git(repo, "commit", "-qam", "main")
-    assert subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True, check=False).returncode != 0
+    assert merge_with_a_conflict(repo) != 0
     (repo / "clean.yaml.rej").write_text("@@ -1 +1 @@\n-b: 1\n+b: 2\n")
     (repo / "added.yaml").write_text("<<<<<<< before updating\nc: 1\n=======\nc: 2\n>>>>>>> after updating\n")
     found = update_conflicts.scan(repo)
@@ -167,13 +172,7 @@ def test_template_update_bot_goes_on_only_after_conflicts(render, tmp_path: Path
     (repo / "values.yaml").write_text("a: 1\n")
     init_repo(repo, "base")
     if conflict:
-        git(repo, "checkout", "-q", "-b", "other")
-        (repo / "values.yaml").write_text("a: 2\n")
-        git(repo, "commit", "-qam", "other")
-        git(repo, "checkout", "-q", "main")
-        (repo / "values.yaml").write_text("a: 3\n")
-        git(repo, "commit", "-qam", "main")
-        subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True, check=False)
+        merge_with_a_conflict(repo)
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "copier").write_text("#!/bin/sh\necho 'copier failed' >&2\nexit 1\n")
