@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from git_urls import port_in_range, redacted_url
+from root_certificate import root_pem_problem
 from gitops_identity import gitops_identity_problem
 from revision_plan import ISTIO_DEFAULT_TAG, tag_versions, version_key
 from naming_rules import (
@@ -43,7 +44,7 @@ TEAM_SLUG = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
 TEAM_SLUG_MAX = 100
 # git check-ref-format's rules, narrowed to characters a shell never interprets (the README's commands use it).
 BRANCH_CHARACTERS = re.compile(r"[A-Za-z0-9_@%+=,./-]+")
-CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity", "platform"})
+CLUSTER_FIELDS = frozenset({"name", "network", "labels", "gitops_identity", "platform", "api_server"})
 # The Kubernetes distributions the istio-cni chart ships a platform profile for (files/profile-platform-*.yaml,
 # the same six in 1.29, 1.30 and 1.31); they keep the CNI binaries and configuration in their own directories.
 CNI_PLATFORMS = ("gke", "k3d", "k3s", "microk8s", "minikube", "openshift")
@@ -209,7 +210,7 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         who = f"cluster '{name}'" if name is not None else f"clusters[{index}]"
         extra = sorted(set(map(str, cluster)) - CLUSTER_FIELDS)
         if extra:
-            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels, gitops_identity, platform"
+            return f"{who}: unknown field(s) {', '.join(extra)}; allowed are name, network, labels, gitops_identity, platform, api_server"
         problem = dns_label_problem(name, CLUSTER_NAME_MAX)
         if problem:
             return f"{who}: {problem}"
@@ -230,6 +231,10 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         if "platform" in cluster and cluster["platform"] not in CNI_PLATFORMS:
             return (f"{who}: platform '{cluster['platform']}' is not one istio-cni knows; use one of "
                     f"{', '.join(CNI_PLATFORMS)}, or leave platform out for other distributions (EKS, AKS, kubeadm)")
+        if "api_server" in cluster or len(value) > 1:
+            problem = api_server_problem(cluster.get("api_server"), who)
+            if problem:
+                return problem
         labels = cluster.get("labels", {})
         if not isinstance(labels, Mapping):
             return f"{who}: labels must be a mapping such as {{region: eu-west-1, environment: prod}}"
@@ -366,6 +371,60 @@ def https_url_problem(value: object, field: str) -> str:
         return f"{fix}; the host must be a DNS name or an IP address"
     if parts.query or parts.fragment or "?" in text or "#" in text or not URL_PATH.fullmatch(parts.path):
         return f"{fix}; the path may hold letters, digits and '._~%+-/' only, with no query or fragment"
+    return ""
+
+
+def api_server_problem(value: object, who: str) -> str:
+    """A cluster's Kubernetes API server as its peers reach it (written into the kubeconfig its remote secret
+    carries): https://<host>[:port], no path, no credentials."""
+    if value is None:
+        return (f"{who}: api_server is missing; with several clusters each one's istiod reads the others' API servers, "
+                "so give each cluster's address as its peers reach it, e.g. api_server: https://api.prod-eu-1.example.com:6443")
+    problem = https_url_problem(value, f"{who}: api_server")
+    if problem:
+        return problem.replace("https://vault.example.com:8200", "https://api.prod-eu-1.example.com:6443")
+    if urlsplit(str(value)).path not in ("", "/"):
+        return f"{who}: api_server {quoted_answer(value)}: give the server's address only (https://<host>[:<port>]), no path"
+    return ""
+
+
+def mesh_root_problem(value: object, clusters: object = (), ca_mode: object = "") -> str:
+    """The root CA certificate(s) every cluster trusts: required when several clusters must trust each other, and
+    optional for one cluster (its issuer's ca.crt is then its only root)."""
+    several = isinstance(clusters, list) and len(clusters) > 1
+    if (value is None or (isinstance(value, str) and not value.strip())) and ca_mode != "self-signed-dev":
+        if several:
+            return (f"mesh_root_ca_pem: a mesh of {len(clusters)} clusters needs one pinned root, or each cluster trusts only "
+                    "what its own issuer writes to ca.crt; paste your PKI's root CA certificate (PEM, public)")
+        return ""
+    return root_pem_problem(value)
+
+
+ADDONS = ("cert-manager", "external-secrets", "aws-privateca-issuer", "cert-manager-istio-csr")
+
+
+def addons_elsewhere_problem(value: object) -> str:
+    """The add-ons another team already runs on every cluster (the platform then neither installs nor owns them)."""
+    if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+        return f"addons_installed_elsewhere {quoted_answer(value)}: give a YAML list drawn from {', '.join(ADDONS)}, e.g. [cert-manager]"
+    unknown = [v for v in value if v not in ADDONS]
+    if unknown:
+        return f"addons_installed_elsewhere: {', '.join(map(repr, unknown))} is not an add-on this template installs; use {', '.join(ADDONS)}"
+    if len(set(value)) != len(value):
+        return "addons_installed_elsewhere: list each add-on once"
+    return ""
+
+
+AWS_IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
+
+
+def aws_iam_role_problem(value: object) -> str:
+    """The IAM role aws-privateca-issuer assumes through IRSA; empty for EKS Pod Identity (no annotation)."""
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str) or not AWS_IAM_ROLE_ARN.fullmatch(value):
+        return (f"ca_aws_pca_iam_role_arn {quoted_answer(value)}: use the role's ARN, arn:aws:iam::<account>:role/<name>, "
+                "or leave it empty when EKS Pod Identity gives the issuer its role")
     return ""
 
 

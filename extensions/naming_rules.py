@@ -33,7 +33,10 @@ RESERVED_NAMESPACES = frozenset(
         "istio-gateways",
         "argocd",
         "flux-system",
+        # The add-ons' namespaces (extensions/platform_addons.py), whoever installs them.
         "cert-manager",
+        "external-secrets",
+        "aws-privateca-issuer",
     }
 )
 

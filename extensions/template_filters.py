@@ -19,7 +19,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 SIBLINGS = ("naming_rules", "gitops_identity", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks", "recorded_answers",
-            "answer_refusal", "shell_quoting")
+            "answer_refusal", "shell_quoting", "root_certificate", "platform_addons")
 
 
 def load_siblings() -> dict[str, ModuleType]:
