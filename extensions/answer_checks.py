@@ -231,10 +231,6 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
         if "platform" in cluster and cluster["platform"] not in CNI_PLATFORMS:
             return (f"{who}: platform '{cluster['platform']}' is not one istio-cni knows; use one of "
                     f"{', '.join(CNI_PLATFORMS)}, or leave platform out for other distributions (EKS, AKS, kubeadm)")
-        if "api_server" in cluster or len(value) > 1:
-            problem = api_server_problem(cluster.get("api_server"), who)
-            if problem:
-                return problem
         labels = cluster.get("labels", {})
         if not isinstance(labels, Mapping):
             return f"{who}: labels must be a mapping such as {{region: eu-west-1, environment: prod}}"
@@ -242,6 +238,11 @@ def clusters_problem(value: object, gateways_enabled: object = (), ca_mode: obje
             problem = label_key_problem(key) or label_value_problem(label)
             if problem:
                 return f"{who}: label '{key}: {label}': {problem}"
+    for cluster in value:
+        if "api_server" in cluster or len(value) > 1:
+            problem = api_server_problem(cluster.get("api_server"), f"cluster '{cluster['name']}'")
+            if problem:
+                return problem
     if ca_mode == "self-signed-dev" and len(value) > 1:
         return (
             "clusters: the self-signed-dev CA gives every cluster its own root, so clusters would not trust each "
@@ -392,8 +393,8 @@ def mesh_root_problem(value: object, clusters: object = (), ca_mode: object = ""
     """The root CA certificate(s) every cluster trusts: required when several clusters must trust each other, and
     optional for one cluster (its issuer's ca.crt is then its only root)."""
     several = isinstance(clusters, list) and len(clusters) > 1
-    if (value is None or (isinstance(value, str) and not value.strip())) and ca_mode != "self-signed-dev":
-        if several:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if several and ca_mode != "self-signed-dev":
             return (f"mesh_root_ca_pem: a mesh of {len(clusters)} clusters needs one pinned root, or each cluster trusts only "
                     "what its own issuer writes to ca.crt; paste your PKI's root CA certificate (PEM, public)")
         return ""

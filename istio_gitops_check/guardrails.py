@@ -24,7 +24,9 @@ from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
-KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+# A certificate is public, but the only ones that belong in the repo are the mesh's pinned roots (mesh_root_ca_pem).
+CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----")
 ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 # What istiod reads from its own namespace, so it must live there: its CA (cert-manager writes `cacerts`)
 # and the remote secrets of the other clusters (external-secrets writes them). No workloads.
@@ -261,13 +263,24 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def _certificate_bodies(text: str) -> set[str]:
+    return {"".join(m[1].split()) for m in CERTIFICATE_BLOCK.finditer(text.replace("\\n", "\n"))}
+
+
 def no_key_material(platform: RenderedPlatform) -> list[str]:
-    """No Secret objects and no PEM private key or certificate anywhere in the repository."""
+    """No Secret objects, no PEM private key or token anywhere in the repository, and no certificate other than
+    the mesh's pinned roots (the answer mesh_root_ca_pem)."""
     problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in platform.unique_objects if obj.get("kind") == "Secret"]
+    answers = platform.root / ".copier-answers.yml"
+    recorded = yaml.safe_load(answers.read_text()) if answers.is_file() else None
+    pinned = _certificate_bodies(str((recorded or {}).get("mesh_root_ca_pem") or "")) if isinstance(recorded, dict) else set()
     for path in platform.files:
         text = platform.text(path)
         if KEY_MATERIAL.search(text):
-            problems.append(f"{platform.relative(path)}: contains PEM key, certificate or token material")
+            problems.append(f"{platform.relative(path)}: contains PEM private key or token material")
+        if "CERTIFICATE-----" in text and _certificate_bodies(text) - pinned:
+            problems.append(f"{platform.relative(path)}: contains a certificate that is not one of the mesh's pinned roots "
+                            "(mesh_root_ca_pem); certificates reach the clusters through cert-manager, not Git")
         if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
             problems.append(f"{platform.relative(path)}: declares a Secret")
     return problems

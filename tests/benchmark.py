@@ -36,7 +36,7 @@ from istio_gitops_check.platform_check import check  # noqa: E402
 
 THREE_CLUSTERS = {
     "gateways_enabled": ["ingress", "egress", "eastwest"],
-    "clusters": [{"name": f"c{i}", "network": f"n{i}"} for i in range(3)],
+    "clusters": [{"name": f"c{i}", "network": f"n{i}", "api_server": f"https://api.c{i}.example.com:6443"} for i in range(3)],
 }
 
 
@@ -88,7 +88,7 @@ def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> 
     from copier import run_copy
 
     answers = {"gateways_enabled": ["ingress", "egress", "eastwest"],
-               "clusters": [{"name": f"c{i}", "network": f"n{i % 2}"} for i in range(clusters)]}
+               "clusters": [{"name": f"c{i}", "network": f"n{i % 2}", "api_server": f"https://api.c{i}.example.com:6443"} for i in range(clusters)]}
     copy_platform(template, destination, answers)
     git(destination, "init", "-q", "-b", "main")
     git(destination, "config", "gc.auto", "0")  # no background gc while the repo is copied for each run

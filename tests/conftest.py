@@ -18,6 +18,18 @@ os.environ["COPIER_SETTINGS_PATH"] = str(REPO / "tests" / "copier-settings-empty
 os.environ.setdefault("ISTIO_GITOPS_CHECK_CACHE", str(REPO / ".check-cache"))
 
 SNAPSHOT_VERSION = "1000.0.0"
+# A root CA certificate made for the tests (its key was never kept): several clusters need one pinned root.
+MESH_ROOT_PEM = (REPO / "tests" / "fixtures" / "mesh-root-ca.pem").read_text()
+
+
+def with_mesh_root(answers: dict | None) -> dict:
+    """`answers` plus the tests' pinned root when several clusters need one and the test did not choose."""
+    answers = dict(answers or {})
+    clusters = answers.get("clusters")
+    if (isinstance(clusters, list) and len(clusters) > 1 and "mesh_root_ca_pem" not in answers
+            and answers.get("ca_mode") != "self-signed-dev"):
+        answers["mesh_root_ca_pem"] = MESH_ROOT_PEM
+    return answers
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -68,7 +80,7 @@ Renderer = Callable[..., Path]
 def copy_platform(template: Path, destination: Path, answers: dict | None = None, vcs_ref: str = "HEAD") -> Path:
     from copier import run_copy
 
-    run_copy(str(template), destination, data=answers or {}, defaults=True, unsafe=True, vcs_ref=vcs_ref, quiet=True)
+    run_copy(str(template), destination, data=with_mesh_root(answers), defaults=True, unsafe=True, vcs_ref=vcs_ref, quiet=True)
     return destination
 
 

@@ -256,8 +256,8 @@ def _revision_policies(platform) -> dict[str, dict]:
 def test_each_cluster_trusts_the_engine_identity_it_really_sees(render, engine: str, expected: dict[str, str]) -> None:
     """Argo CD acts as argocd-manager on clusters registered with `argocd cluster add`: a policy trusting only
     its in-cluster controller would refuse every namespace with istio.io/rev there."""
-    clusters = [{"name": "eu-1", "network": "n1"}, {"name": "us-1", "network": "n2"},
-                {"name": "ap-1", "network": "n2", "gitops_identity": "system:serviceaccount:kube-system:platform-sync"}]
+    clusters = [{"name": "eu-1", "network": "n1", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "n2", "api_server": "https://api.us-1.example.com:6443"},
+                {"name": "ap-1", "network": "n2", "api_server": "https://api.ap-1.example.com:6443", "gitops_identity": "system:serviceaccount:kube-system:platform-sync"}]
     platform = rendered_platform.load(render({"gitops_engine": engine, "clusters": clusters,
                                               "gateways_enabled": ["ingress", "egress", "eastwest"]}))
     policies = _revision_policies(platform)

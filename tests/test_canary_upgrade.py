@@ -21,7 +21,7 @@ from istio_gitops_check import guardrails, rendered_platform, revision_tag_owner
 from istio_gitops_check.platform_check import check, summary
 
 OLD, NEW = "1.30.4", "1.31.1"
-CLUSTERS = [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
+CLUSTERS = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]
 START = {
     "istio_versions": [OLD],
     "istio_revision_tags": [{"name": "prod-stable", "version": OLD}],

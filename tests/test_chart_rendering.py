@@ -49,7 +49,7 @@ def test_post_render_refuses_duplicate_keys() -> None:
 
 def test_every_release_rendered_with_its_pinned_chart_and_merged_values(render, tmp_path: Path) -> None:
     root = render({"gateways_enabled": ["ingress", "egress", "eastwest"],
-                   "clusters": [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]})
+                   "clusters": [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]})
     platform = rendered_platform.load(root)
     calls = tmp_path / "calls.log"
     helm = stand_in_helm(tmp_path, calls)
@@ -67,7 +67,7 @@ def test_every_release_rendered_with_its_pinned_chart_and_merged_values(render, 
 
 
 def test_flux_clusters_get_their_own_manifests(render) -> None:
-    root = render({"gitops_engine": "flux", "clusters": [{"name": "a", "network": "n"}, {"name": "b", "network": "n"}]})
+    root = render({"gitops_engine": "flux", "clusters": [{"name": "a", "network": "n", "api_server": "https://api.a.example.com:6443"}, {"name": "b", "network": "n", "api_server": "https://api.b.example.com:6443"}]})
     entry_points = cluster_entry_points(rendered_platform.load(root))
     assert set(entry_points) == {"a", "b"}
     assert root / "clusters/a" in entry_points["a"]

@@ -71,7 +71,7 @@ def test_the_refused_case_is_what_kustomize_rejects() -> None:
 
 def test_flux_values_from_config_maps_name_their_file(render, editable_copy) -> None:
     answers = {"gitops_engine": "flux", "gateways_enabled": ["ingress", "egress", "eastwest"],
-               "clusters": [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]}
+               "clusters": [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]}
     source = render(answers)
     assert values_restate_chart_written_labels(rendered_platform.load(source)) == []
     root = editable_copy(source)

@@ -26,7 +26,7 @@ from tests.test_team_onboarding import onboard
 from istio_gitops_check import guardrails, rendered_platform
 from istio_gitops_check.platform_check import check, summary
 
-THREE = [{"name": "eu-1", "network": "net-eu"}, {"name": "eu-2", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
+THREE = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "eu-2", "network": "net-eu", "api_server": "https://api.eu-2.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]
 KEPT = [c for c in THREE if c["name"] != "eu-2"]
 ANSWERS = {"clusters": THREE, "gateways_enabled": ["ingress", "egress", "eastwest"]}
 REMOVED = re.compile(r"\beu-2\b")

@@ -113,7 +113,7 @@ PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml", "mesh/base/guardrails/nam
 
 
 def test_shared_files_are_identical_in_both_flavours(render) -> None:
-    answers = {"gateways_enabled": ["ingress", "egress", "eastwest"], "clusters": [{"name": "a", "network": "n1"}, {"name": "b", "network": "n2"}]}
+    answers = {"gateways_enabled": ["ingress", "egress", "eastwest"], "clusters": [{"name": "a", "network": "n1", "api_server": "https://api.a.example.com:6443"}, {"name": "b", "network": "n2", "api_server": "https://api.b.example.com:6443"}]}
     argo, flux = render({**answers, "gitops_engine": "argocd"}), render({**answers, "gitops_engine": "flux"})
     files = {e: {p.relative_to(r).as_posix(): p.read_bytes() for p in r.rglob("*") if p.is_file()} for e, r in (("argo", argo), ("flux", flux))}
     shared = set(files["argo"]) & set(files["flux"])

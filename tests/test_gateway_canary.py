@@ -26,7 +26,7 @@ from tests.conftest import REPO, copy_platform, git, init_repo
 
 OLD, NEW = "1.30.4", "1.31.1"
 OLD_REV, NEW_REV = "1-30-4", "1-31-1"
-CLUSTERS = [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
+CLUSTERS = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]
 ROLES = ("ingress", "egress", "eastwest")
 NAMESPACES = {"ingress": "istio-ingress", "egress": "istio-egress", "eastwest": "istio-eastwest"}
 START = {
@@ -201,7 +201,9 @@ def test_in_place_renders_what_it_rendered_before_canaries(template_snapshot: Pa
     del answers["gateway_upgrade"]
     before = tmp_path / "template-before"
     git(tmp_path, "clone", "-q", str(REPO), str(before))
-    old = copy_platform(before, tmp_path / "before", answers, vcs_ref=BEFORE_CANARIES)
+    # That release had no api_server field (several clusters need it since 0.4.0).
+    old_clusters = [{k: v for k, v in c.items() if k != "api_server"} for c in answers["clusters"]]
+    old = copy_platform(before, tmp_path / "before", {**answers, "clusters": old_clusters}, vcs_ref=BEFORE_CANARIES)
     now = copy_platform(template_snapshot, tmp_path / "now", {**answers, "gateway_upgrade": "in-place"})
     assert gateway_files(now) == gateway_files(old)
     assert not (now / "gateways/services").exists()

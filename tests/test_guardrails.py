@@ -77,7 +77,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "no key material": (
         lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
-        "mesh/ca.pem: contains PEM key, certificate or token material",
+        "mesh/ca.pem: contains PEM private key or token material",
     ),
     "admitted by the platform's policies": (
         lambda r: add_resource(
@@ -190,12 +190,12 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n"}, {"name": "cluster-2", "network": "n"}]}
+TWO_CLUSTERS = {"clusters": [{"name": "cluster-1", "network": "n", "api_server": "https://api.cluster-1.example.com:6443"}, {"name": "cluster-2", "network": "n", "api_server": "https://api.cluster-2.example.com:6443"}]}
 FLUX = {"gitops_engine": "flux"}
 EXTERNAL_AUTHZ = {"external_authz_service": "ext-authz.ext-authz.svc.cluster.local:9000"}
 TWO_NETWORKS = {
     "gateways_enabled": ["ingress", "egress", "eastwest"],
-    "clusters": [{"name": "cluster-1", "network": "network-1"}, {"name": "cluster-2", "network": "network-2"}],
+    "clusters": [{"name": "cluster-1", "network": "network-1", "api_server": "https://api.cluster-1.example.com:6443"}, {"name": "cluster-2", "network": "network-2", "api_server": "https://api.cluster-2.example.com:6443"}],
 }
 ANSWERS = {
     "values leave chart-written labels to the chart": TWO_NETWORKS,
@@ -226,6 +226,24 @@ def test_guardrail_catches_its_bad_case(name: str, render, editable_copy) -> Non
     assert any(expected in problem for problem in found), found
     named = [problem(name, text).file.split(":")[0] for text in found]
     assert all((root / path.split(", ")[0]).exists() for path in named), f"every problem names a file of the repo: {found}"
+
+
+def test_only_the_pinned_roots_may_appear_as_certificates(render, editable_copy) -> None:
+    """A certificate is public, yet the repo holds only the pinned roots: any other one (a leaf, an intermediate,
+    another root) means certificates are being hand-managed in Git."""
+    from conftest import MESH_ROOT_PEM
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    repo = editable_copy(render({"clusters": [{"name": "a", "network": "n", "api_server": "https://api.a.example.com"},
+                                              {"name": "b", "network": "n", "api_server": "https://api.b.example.com"}]}))
+    assert MESH_ROOT_PEM.split("\n")[1] in (repo / ".copier-answers.yml").read_text().replace(" ", "")
+    assert guardrails.no_key_material(rendered_platform.load(repo)) == [], "the pinned root wherever it is written"
+    (repo / "mesh/ca.pem").write_text(HEADER + (fixtures / "second-mesh-root-ca.pem").read_text())
+    found = guardrails.no_key_material(rendered_platform.load(repo))
+    assert found == ["mesh/ca.pem: contains a certificate that is not one of the mesh's pinned roots (mesh_root_ca_pem); "
+                     "certificates reach the clusters through cert-manager, not Git"], found
+    (repo / "mesh/ca.pem").write_text(HEADER + MESH_ROOT_PEM)
+    assert guardrails.no_key_material(rendered_platform.load(repo)) == []
 
 
 def test_pod_security_needs_the_label_on_every_namespace(render, editable_copy) -> None:

@@ -20,7 +20,7 @@ import cluster_certificates  # noqa: E402
 
 
 MODES = ("cert-manager-issuer", "aws-pca", "vault", "istio-csr", "self-signed-dev")
-THREE = [{"name": "eu-1", "network": "net-eu"}, {"name": "eu-2", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
+THREE = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "eu-2", "network": "net-eu", "api_server": "https://api.eu-2.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]
 CASES = [
     (mode, count, layout, engine)
     for mode in MODES
@@ -109,7 +109,7 @@ def test_self_signed_dev_across_clusters_is_caught(render, editable_copy) -> Non
         ({"ca_mode": "self-signed-dev", "clusters": THREE, "gateways_enabled": ["eastwest"]}, "clusters", "self-signed-dev CA gives every cluster its own root"),
         ({"ca_mode": "aws-pca", "ca_aws_pca_arn": "arn:aws:iam::1:role/x"}, "ca_aws_pca_arn", "use the CA's ARN"),
         ({"ca_mode": "vault", "ca_vault_server": "http://vault:8200"}, "ca_vault_server", "use an https:// URL"),
-        ({"clusters": [{"name": "a", "network": "n"}, {"name": "a", "network": "n"}]}, "clusters", "listed twice"),
+        ({"clusters": [{"name": "a", "network": "n", "api_server": "https://api.a.example.com:6443"}, {"name": "a", "network": "n", "api_server": "https://api.a.example.com:6443"}]}, "clusters", "listed twice"),
     ],
 )
 def test_invariants_enforced_before_writing(template_snapshot: Path, tmp_path: Path, data: dict, question: str, message: str) -> None:
@@ -142,10 +142,10 @@ def test_certificate_hook_is_a_pure_function() -> None:
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snapshot: Path, tmp_path: Path, engine: str) -> None:
-    two = [{"name": "eu-1", "network": "net"}, {"name": "eu-2", "network": "net"}]
+    two = [{"name": "eu-1", "network": "net", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "eu-2", "network": "net", "api_server": "https://api.eu-2.example.com:6443"}]
     project = copy_platform(template_snapshot, tmp_path / "platform", {"clusters": two, "gitops_engine": engine})
     init_repo(project, "two clusters")
-    run_update(project, data={"clusters": [*two, {"name": "eu-3", "network": "net"}]}, defaults=True, overwrite=True,
+    run_update(project, data={"clusters": [*two, {"name": "eu-3", "network": "net", "api_server": "https://api.eu-3.example.com:6443"}]}, defaults=True, overwrite=True,
                unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)
     status = [(line[:2], line[3:]) for line in git(project, "status", "--porcelain", "--untracked-files=all").splitlines()]
     added = {path for code, path in status if code == "??"}

@@ -23,7 +23,7 @@ from tests.test_team_onboarding import onboard
 
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`.\n"
 TWO_NETWORKS = {"gateways_enabled": ["ingress", "egress", "eastwest"],
-                "clusters": [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]}
+                "clusters": [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]}
 TEAMS = ("payments", "shop", "search")
 NETWORK_OWNED = "gateways/base/istio-ingress/ingress-gateway.yaml"
 

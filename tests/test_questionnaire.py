@@ -23,9 +23,9 @@ from tests.test_team_onboarding import fingerprint, onboard
 COPIER = Path(sys.executable).parent / "copier"
 
 BAD_ANSWERS = [
-    ({"clusters": [{"name": "Prod_EU", "network": "n"}]}, "clusters", "cluster 'Prod_EU': use a DNS-1123 label"),
+    ({"clusters": [{"name": "Prod_EU", "network": "n", "api_server": "https://api.Prod_EU.example.com:6443"}]}, "clusters", "cluster 'Prod_EU': use a DNS-1123 label"),
     ({"clusters": []}, "clusters", "give at least one cluster"),
-    ({"clusters": [{"name": "kube-system", "network": "n"}]}, "clusters", "reserved"),
+    ({"clusters": [{"name": "kube-system", "network": "n", "api_server": "https://api.kube-system.example.com:6443"}]}, "clusters", "reserved"),
     ({"istio_versions": ["1.31"]}, "istio_versions", "MAJOR.MINOR.PATCH"),
     ({"istio_versions": ["1.29.7", "1.30.4", "1.31.1", "1.31.0"]}, "istio_versions", "keep at most 3"),
     ({"istio_versions": ["1.29.7", "1.29.7"]}, "istio_versions", "listed twice"),
@@ -57,7 +57,7 @@ BAD_ANSWERS = [
     ({"mesh_id": "mesh\n"}, "mesh_id", "DNS-1123 label"),
     ({"trust_domain": "cluster.local\n"}, "trust_domain", "DNS-1123 subdomain"),
     ({"ingress_domain": "example.com\n"}, "ingress_domain", "DNS-1123 subdomain"),
-    ({"clusters": [{"name": "cluster-1\n", "network": "n"}]}, "clusters", "DNS-1123 label"),
+    ({"clusters": [{"name": "cluster-1\n", "network": "n", "api_server": "https://api.cluster-1\n.example.com:6443"}]}, "clusters", "DNS-1123 label"),
     ({"cluster_admin_group": "system:authenticated"}, "cluster_admin_group", "system:* groups are Kubernetes' own"),
     ({"network_owner_group": "oidc:x@corp"}, "network_owner_group", "not team slugs"),
     ({"network_owner_group": "@example-org/network-owners"}, "network_owner_group", "give the team slug alone"),
@@ -80,7 +80,7 @@ BAD_ANSWERS = [
     ({"external_authz_service": "ext-authz:9000"}, "external_authz_service", "<name>.<namespace>.svc.cluster.local:<port"),
     ({"external_authz_service": "authz.istio-system.svc.cluster.local:9000"}, "external_authz_service", "a namespace of its own"),
     (
-        {"clusters": [{"name": "a", "network": "n1"}, {"name": "b", "network": "n2"}]},
+        {"clusters": [{"name": "a", "network": "n1", "api_server": "https://api.a.example.com:6443"}, {"name": "b", "network": "n2", "api_server": "https://api.b.example.com:6443"}]},
         "clusters",
         "add 'eastwest' to gateways_enabled",
     ),
@@ -131,7 +131,7 @@ def gitops_platform(template_snapshot: Path, tmp_path_factory: pytest.TempPathFa
     and checkout and routes shop.example.com."""
     project = copy_platform(template_snapshot, tmp_path_factory.mktemp("gitops") / "repo",
                             {"argocd_namespace": "gitops",
-                             "clusters": [{"name": "eu-1", "network": "n"}, {"name": "us-1", "network": "n"}]})
+                             "clusters": [{"name": "eu-1", "network": "n", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "n", "api_server": "https://api.us-1.example.com:6443"}]})
     init_repo(project, "platform")
     onboard(template_snapshot, project, "alpha", team_namespaces=["alpha", "checkout"],
             team_ingress_routes=[{"host": "shop.example.com", "service": "web", "port": 8080}])

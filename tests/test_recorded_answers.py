@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO / "extensions"))
 from recorded_answers import replaced_answers, stranded_team_problems  # noqa: E402
 
 TWO_NETWORKS = {"gateways_enabled": ["ingress", "egress", "eastwest"],
-                "clusters": [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]}
-ONE_NETWORK = {"clusters": [{"name": "eu-1", "network": "net"}, {"name": "us-1", "network": "net"}]}
+                "clusters": [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]}
+ONE_NETWORK = {"clusters": [{"name": "eu-1", "network": "net", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net", "api_server": "https://api.us-1.example.com:6443"}]}
 CANARY = {"istio_versions": ["1.30.4", "1.31.1"],
           "istio_revision_tags": [{"name": "prod-stable", "version": "1.30.4"}, {"name": "prod-canary", "version": "1.31.1"}]}
 
@@ -53,7 +53,8 @@ def refused(project: Path, data: dict, answers_file: str = ".copier-answers.yml"
 def test_dropping_eastwest_does_not_replace_the_clusters(template_snapshot: Path, tmp_path: Path, engine: str) -> None:
     project = platform(template_snapshot, tmp_path, TWO_NETWORKS, engine)
     message = refused(project, {"gateways_enabled": ["ingress", "egress"]})
-    assert "clusters: your recorded answer [{name: eu-1, network: net-eu}, {name: us-1, network: net-us}] no longer passes" in message
+    assert ("clusters: your recorded answer [{api_server: 'https://api.eu-1.example.com:6443', name: eu-1, network: net-eu}, "
+            "{api_server: 'https://api.us-1.example.com:6443', name: us-1, network: net-us}] no longer passes") in message
     assert "add 'eastwest' to gateways_enabled" in message, "the validator's own reason"
     assert "after you changed gateways_enabled" in message
     assert "--data 'clusters=...'" in message
@@ -104,7 +105,7 @@ def test_removing_a_cluster_a_team_runs_on_is_refused(template_snapshot: Path, t
     project = platform(template_snapshot, tmp_path, ONE_NETWORK)
     onboard(template_snapshot, project, "payments", team_clusters=["us-1"])
     onboard(template_snapshot, project, "shop")
-    message = refused(project, {"clusters": [{"name": "eu-1", "network": "net"}]})
+    message = refused(project, {"clusters": [{"name": "eu-1", "network": "net", "api_server": "https://api.eu-1.example.com:6443"}]})
     assert "removing us-1 would strand team payments (team_clusters in .copier/team-payments.yml)" in message
     assert "removing us-1 would strand team shop" in message
     assert "-a .copier/team-payments.yml --data 'team_clusters=[...]'" in message
@@ -138,7 +139,7 @@ def test_changing_both_answers_together_passes_and_a_no_op_changes_nothing(templ
     project = platform(template_snapshot, tmp_path, TWO_NETWORKS, engine)
     run_update(project, vcs_ref=VcsRef.CURRENT, defaults=True, overwrite=True, unsafe=True, quiet=True)
     assert git(project, "status", "--porcelain", "--untracked-files=all") == "", "a no-op update changes nothing"
-    one_network = [{"name": "eu-1", "network": "net-eu"}, {"name": "us-1", "network": "net-eu"}]
+    one_network = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "net-eu", "api_server": "https://api.us-1.example.com:6443"}]
     run_update(project, data={"gateways_enabled": ["ingress", "egress"], "clusters": one_network},
                vcs_ref=VcsRef.CURRENT, defaults=True, overwrite=True, unsafe=True, quiet=True)
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["clusters"] == one_network

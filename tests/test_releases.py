@@ -34,8 +34,8 @@ RELEASED = tuple(r for r in reversed(RELEASES) if r.commit)  # oldest first
 # The working tree is the unreleased version, or a version above every release if none is open.
 WORKING_TREE = next((r.version for r in RELEASES if r.commit is None), Version(SNAPSHOT_VERSION))
 MULTI_CLUSTER = [
-    {"name": "east-1", "network": "net-a", "labels": {"environment": "production", "region": "us-east-1"}},
-    {"name": "west-2", "network": "net-b", "labels": {"environment": "production", "region": "us-west-2"}},
+    {"name": "east-1", "network": "net-a", "api_server": "https://api.east-1.example.com:6443", "labels": {"environment": "production", "region": "us-east-1"}},
+    {"name": "west-2", "network": "net-b", "api_server": "https://api.west-2.example.com:6443", "labels": {"environment": "production", "region": "us-west-2"}},
 ]
 # Answer sets every release understands (0.1.0 already had both engines, clusters and the layouts).
 ANSWER_SETS = {

@@ -21,7 +21,7 @@ from istio_gitops_check.kubernetes_kinds import group_of
 from istio_gitops_check.platform_check import check, summary
 from tests.conftest import git
 
-THREE = [{"name": "eu-1", "network": "net-eu"}, {"name": "eu-2", "network": "net-eu"}, {"name": "us-1", "network": "net-us"}]
+THREE = [{"name": "eu-1", "network": "net-eu", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "eu-2", "network": "net-eu", "api_server": "https://api.eu-2.example.com:6443"}, {"name": "us-1", "network": "net-us", "api_server": "https://api.us-1.example.com:6443"}]
 ANSWERS = {"clusters": THREE, "gateways_enabled": ["ingress", "egress", "eastwest"]}
 FINALIZER = guardrails.ARGOCD_FINALIZER
 

@@ -11,10 +11,10 @@ from istio_gitops_check import kustomize_render, rendered_platform, repository_c
 from istio_gitops_check.platform_check import check, summary
 
 THREE_CLUSTERS = [
-    {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "eu-west-1", "environment": "production"}},
-    {"name": "prod-eu-2", "network": "net-eu", "labels": {"region": "eu-west-2", "environment": "production"},
+    {"name": "prod-eu-1", "network": "net-eu", "api_server": "https://api.prod-eu-1.example.com:6443", "labels": {"region": "eu-west-1", "environment": "production"}},
+    {"name": "prod-eu-2", "network": "net-eu", "api_server": "https://api.prod-eu-2.example.com:6443", "labels": {"region": "eu-west-2", "environment": "production"},
      "platform": "gke"},
-    {"name": "prod-us-1", "network": "net-us", "labels": {"region": "us-east-1", "environment": "production"},
+    {"name": "prod-us-1", "network": "net-us", "api_server": "https://api.prod-us-1.example.com:6443", "labels": {"region": "us-east-1", "environment": "production"},
      "platform": "openshift"},
 ]
 
@@ -30,6 +30,7 @@ LARGEST = {
     "gateways_enabled": ["ingress", "egress", "eastwest"],
     "clusters": [
         {"name": f"prod-{index}-".ljust(40, "x"), "network": f"network-{index % 3}-".ljust(63, "x"),
+         "api_server": f"https://{'api-' + str(index) + '-':x<63}.example.com:6443",
          "labels": {"region": f"region-{index}", "environment": "production"}}
         for index in range(5)
     ],
@@ -59,7 +60,7 @@ MATRIX = {
     "egress-without-hosts": {"gateways_enabled": ["egress"], "egress_allowed_hosts": []},
     "no-gateways-eastwest-off-two-clusters-one-network": {
         "gateways_enabled": [],
-        "clusters": [{"name": "a", "network": "n"}, {"name": "b", "network": "n"}],
+        "clusters": [{"name": "a", "network": "n", "api_server": "https://api.a.example.com:6443"}, {"name": "b", "network": "n", "api_server": "https://api.b.example.com:6443"}],
         "platform_name": "core",
         "git_repo_url": "git@git.example.com:infra/core.git",
         "git_branch": "release/core",

@@ -118,7 +118,7 @@ def test_three_teams_update_independently(two_versions: Path, tmp_path: Path, en
 @pytest.fixture(scope="module")
 def platform_repo(template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = copy_platform(template_snapshot, tmp_path_factory.mktemp("platform") / "repo",
-                            {"clusters": [{"name": "eu-1", "network": "n"}, {"name": "us-1", "network": "n"}]})
+                            {"clusters": [{"name": "eu-1", "network": "n", "api_server": "https://api.eu-1.example.com:6443"}, {"name": "us-1", "network": "n", "api_server": "https://api.us-1.example.com:6443"}]})
     init_repo(project, "platform")
     onboard(template_snapshot, project, "payments")
     add_codeowners_lines(project)

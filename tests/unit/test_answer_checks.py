@@ -261,8 +261,10 @@ def test_egress_hosts_outside_the_cluster_only(host: str, expected: str) -> None
 
 
 def test_good_clusters() -> None:
-    two_networks = [GOOD_CLUSTER, {"name": "prod-us-1", "network": "net-us"}]
-    assert checks.clusters_problem([GOOD_CLUSTER]) == ""
+    two_networks = [{**GOOD_CLUSTER, "api_server": "https://api.prod-eu-1.example.com:6443"},
+                    {"name": "prod-us-1", "network": "net-us", "api_server": "https://10.0.0.1"}]
+    assert checks.clusters_problem([GOOD_CLUSTER]) == "", "one cluster needs no api_server"
+    assert checks.clusters_problem([{**GOOD_CLUSTER, "api_server": "https://api.example.com"}]) == ""
     assert checks.clusters_problem(two_networks, ["eastwest"]) == ""
 
 
@@ -282,7 +284,15 @@ def test_good_clusters() -> None:
         ([{"name": "a", "network": "n", "labels": {"region": "eu west"}}], "label 'region: eu west'"),
         ([{"name": "a", "network": "n", "labels": {"bad key!": "x"}}], "label 'bad key!: x'"),
         ([{"name": "a" * 41, "network": "n"}], "at most 40 characters"),
-        ([{"name": "a", "network": "n1"}, {"name": "b", "network": "n2"}], "add 'eastwest' to gateways_enabled"),
+        ([{"name": "a", "network": "n1", "api_server": "https://a.example.com"},
+          {"name": "b", "network": "n2", "api_server": "https://b.example.com"}], "add 'eastwest' to gateways_enabled"),
+        ([{"name": "a", "network": "n"}, {"name": "b", "network": "n", "api_server": "https://b.example.com"}],
+         "cluster 'a': api_server is missing"),
+        ([{"name": "a", "network": "n", "api_server": "http://a.example.com"}], "cluster 'a': api_server 'http://a.example.com': use an https:// URL"),
+        ([{"name": "a", "network": "n", "api_server": "https://a.example.com/k8s"}], "no path"),
+        ([{"name": "a", "network": "n", "api_server": "https://bot:x@a.example.com"}], "no credentials"),
+        ([{"name": "a", "network": "n", "api_server": "https://a.example.com:99999"}], "port is a number from 1 to 65535"),
+        ([{"name": "a", "network": "n", "api_server": "https://a.example.com\n"}], "use an https:// URL"),
     ],
 )
 def test_bad_clusters(clusters: object, expected: str) -> None:
@@ -517,3 +527,72 @@ def test_refusal_paths_through_copiers_question() -> None:
     assert outcome(lambda: under_cli(lambda: data.validate_answer("BAD"))) == (
         "exit: Validation error for question 'q': q 'BAD': use lowercase")
     assert outcome(lambda: under_cli(lambda: data.validate_answer("RECORDED"))).startswith("ValueError: "), "recorded"
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOT = (FIXTURES / "mesh-root-ca.pem").read_text()
+TWO = [{"name": "a", "network": "n"}, {"name": "b", "network": "n"}]
+
+
+@pytest.mark.parametrize(
+    ("value", "clusters", "expected"),
+    [
+        ("", TWO, "a mesh of 2 clusters needs one pinned root"),
+        ("   ", TWO, "a mesh of 2 clusters needs one pinned root"),
+        (None, TWO, "a mesh of 2 clusters needs one pinned root"),
+        ((FIXTURES / "intermediate-ca.pem").read_text(), TWO, "is not self-signed: it is an intermediate"),
+        ((FIXTURES / "not-a-ca.pem").read_text(), [TWO[0]], "is not a CA certificate"),
+        (ROOT + "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n", TWO, "this holds a private key"),
+        ("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n", [TWO[0]], "this holds a private key"),
+        (ROOT.replace("MII", "MIJ", 1), TWO, "does not decode as an X.509 certificate"),
+        (ROOT + ROOT, TWO, "the same certificate is listed twice"),
+        (ROOT * 5, TWO, "pin at most 4 roots"),
+        ("subject=CN=x\n" + ROOT, TWO, "only PEM certificate blocks may appear"),
+        (ROOT.replace("CERTIFICATE", "X509 CRL"), TWO, "is a X509 CRL, not a CERTIFICATE"),
+        ("not pem", [TWO[0]], "only PEM certificate blocks"),
+    ],
+)
+def test_mesh_root_refused(value: object, clusters: list, expected: str) -> None:
+    problem = checks.mesh_root_problem(value, clusters, "vault")
+    assert expected in problem and problem.startswith("mesh_root_ca_pem")
+
+
+def test_mesh_root_accepted() -> None:
+    second = (FIXTURES / "second-mesh-root-ca.pem").read_text()
+    assert checks.mesh_root_problem(ROOT, TWO, "vault") == ""
+    assert checks.mesh_root_problem(ROOT + second, TWO, "istio-csr") == "", "old and new root during a rotation"
+    assert checks.mesh_root_problem("", [TWO[0]], "vault") == "", "one cluster may leave its issuer's ca.crt as root"
+    assert checks.mesh_root_problem("", TWO, "self-signed-dev") == ""
+
+
+def test_mesh_root_is_written_in_one_canonical_form() -> None:
+    from root_certificate import normalized_pem
+
+    messy = ROOT.replace("\n", "\r\n").replace("-----BEGIN", "  \n-----BEGIN")
+    assert normalized_pem(messy) == ROOT
+    assert normalized_pem("") == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["cert-manager", "external-secrets"], ""),
+        ([], ""),
+        (["cert-manager", "cert-manager"], "list each add-on once"),
+        (["trust-manager"], "'trust-manager' is not an add-on this template installs"),
+        ("cert-manager", "give a YAML list"),
+        ([1], "give a YAML list"),
+    ],
+)
+def test_addons_elsewhere(value: object, expected: str) -> None:
+    problem = checks.addons_elsewhere_problem(value)
+    assert (expected in problem and problem) if expected else problem == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("", True), ("arn:aws:iam::111122223333:role/aws-pca-issuer", True), ("arn:aws:iam::1111:role/x", False),
+     ("arn:aws:iam::111122223333:role/x\n", False), ("arn:aws:iam::111122223333:user/x", False)],
+)
+def test_aws_iam_role(value: str, ok: bool) -> None:
+    assert (checks.aws_iam_role_problem(value) == "") is ok

@@ -73,7 +73,7 @@ def test_command_line(tmp_path: Path) -> None:
     assert (tmp_path / "tenants/projects/payments.yaml").exists()
     assert (tmp_path / "CODEOWNERS").read_text() == codeowners, "onboarding writes no shared file (scripts/codeowners.py does, later)"
     answers = tmp_path / ".copier-answers.yml"
-    answers.write_text(yaml.safe_dump({**PLATFORM, "clusters": [{"name": "eu-1", "network": "n"}], "mesh_id": "m"}))
+    answers.write_text(yaml.safe_dump({**PLATFORM, "clusters": [{"name": "eu-1", "network": "n", "api_server": "https://api.eu-1.example.com:6443"}], "mesh_id": "m"}))
     snapshot = subprocess.run([sys.executable, str(REPO / "hooks/team_folders.py"), "--snapshot", str(answers)],
                               capture_output=True, text=True, check=True).stdout
     assert json.loads(snapshot)["clusters"] == ["eu-1"] and "mesh_id" not in json.loads(snapshot)
