@@ -19,6 +19,8 @@ GENERATED_PATHS: tuple[str, ...] = (
     ".gitattributes", ".gitignore", ".pre-commit-config.yaml", ".yamllint.yaml", "CODEOWNERS", "README.md",
     "renovate.json5", ".gitlab-ci.yml", ".github/workflows/platform-bots.yml", ".github/workflows/platform-check.yml",
     "scripts/check.py", "scripts/codeowners.py",
+    # The runbooks (a page you add next to them is yours)
+    *(f"docs/{page}.md" for page in ("bootstrap", "certificates", "clusters", "onboard-team", "upgrade-istio", "verify")),
     # The example app
     "apps/base/example/namespace/kustomization.yaml", "apps/base/example/namespace/namespace.yaml",
     "apps/base/example/workloads/authorization-policy.yaml", "apps/base/example/workloads/kustomization.yaml",

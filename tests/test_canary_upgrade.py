@@ -76,7 +76,8 @@ FLUX_EXPECTED = {
         | {f"flux/clusters/{c}/istiod-1-30-4/kustomization.yaml" for c in ("eu-1", "us-1")},
     },
 }
-ALWAYS_CHANGED = {".copier-answers.yml", "README.md"}
+RUNBOOKS = {f"docs/{page}.md" for page in ("bootstrap", "certificates", "clusters", "onboard-team", "upgrade-istio", "verify")}
+ALWAYS_CHANGED = {".copier-answers.yml", "README.md"} | RUNBOOKS  # the runbooks name the revisions and tags
 POLICY = "mesh/base/guardrails/namespace-revision-policy.yaml"
 for expected in (ARGO_EXPECTED, FLUX_EXPECTED):
     for step in ("add canary", "remove old"):

@@ -110,6 +110,8 @@ ENGINE_SPECIFIC = ("argocd/", "flux/", "clusters/", "tenants/projects/")
 # engine, and the namespace policy (base and per-cluster patch) trusts the engine's own identity.
 PER_ENGINE_TEXT = {"README.md", ".copier-answers.yml", "mesh/base/guardrails/namespace-revision-policy.yaml",
                    "mesh/clusters/a/istio-config/kustomization.yaml", "mesh/clusters/b/istio-config/kustomization.yaml"}
+# The runbooks show each engine's commands.
+PER_ENGINE_TEXT |= {f"docs/{page}.md" for page in ("bootstrap", "certificates", "clusters", "onboard-team", "upgrade-istio", "verify")}
 
 
 def test_shared_files_are_identical_in_both_flavours(render) -> None:

@@ -153,6 +153,7 @@ def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snap
     assert added and all("/eu-3/" in path or path.startswith("tenants/eu-3/") for path in added), added
     cluster_lists = {".copier-answers.yml", "README.md", "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml",
                      "mesh/clusters/eu-2/remote-secrets/remote-secrets.yaml"}
+    cluster_lists |= {f"docs/{page}.md" for page in ("bootstrap", "certificates", "clusters", "onboard-team", "upgrade-istio", "verify")}
     if engine == "argocd":
         cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps", "remote-secrets")} | {"argocd/root-applications.yaml"}
     assert modified <= cluster_lists, modified - cluster_lists
