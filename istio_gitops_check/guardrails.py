@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import yaml
 
-from istio_gitops_check import cross_cluster, revision_tag_ownership
+from istio_gitops_check import cross_cluster, mesh_trust, revision_tag_ownership
 from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
 from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
@@ -853,6 +853,9 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "revision tags consistent": revision_tags_consistent,
     "revision labels resolve": revision_labels_resolve,
     "cross-cluster invariants": cross_cluster_invariants,
+    "one root pinned": mesh_trust.one_root_pinned,
+    "istio-csr matches each cluster": mesh_trust.istio_csr_matches_each_cluster,
+    "remote secrets declared": mesh_trust.remote_secrets_declared,
     "charts pinned": charts_from_istio_release_repository,
     "gateway Services select gateway pods": gateway_fronts_problems,
     "values leave chart-written labels to the chart": values_restate_chart_written_labels,
