@@ -102,6 +102,14 @@ def test_a_root_rotation_lists_both_roots_everywhere(render) -> None:
     assert [bodies(e["pem"]) for e in values["meshConfig"]["caCertificates"]] == [bodies(ROOT_PEM), bodies(SECOND_ROOT_PEM)]
 
 
+def test_a_canary_revision_is_listed_for_istio_csr_with_its_istiod(render) -> None:
+    root = render({**mesh("istio-csr", "flux"), "istio_versions": ["1.30.4", "1.31.1"]})
+    values = yaml.safe_load((root / "addons/cert-manager-istio-csr.values.yaml").read_text())
+    assert values["app"]["istio"]["revisions"] == ["1-30-4", "1-31-1"]
+    platform = rendered_platform.load(root)
+    assert mesh_trust.istio_csr_matches_each_cluster(platform) == [] and mesh_trust.one_root_pinned(platform) == []
+
+
 # -- each rule catches its bad case ------------------------------------------------------------------
 
 ISTIOD = "mesh/revisions/1-31-1/istiod.values.yaml"
