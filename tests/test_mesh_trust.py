@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from istio_gitops_check import guardrails, mesh_trust, rendered_platform
+from istio_gitops_check import cross_cluster, guardrails, mesh_trust, rendered_platform
 from istio_gitops_check.platform_check import check, summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -211,6 +211,16 @@ def test_rule_catches(case: str, render, editable_copy) -> None:
     breakage(root)
     found = guardrails.GUARDRAILS[rule](rendered_platform.load(root))
     assert any(expected in problem for problem in found), found
+
+
+def test_issuers_may_differ_per_cluster_only_under_a_pinned_root(render, editable_copy) -> None:
+    """The cross-cluster check compares the pinned root by configuration, not issuer names; without a pinned root
+    one issuer is still the only sign of one root."""
+    root = editable_copy(render(mesh("cert-manager-issuer", "argocd")))
+    replace(root / "mesh/clusters/cluster-2/certificates/istiod-intermediate-ca.yaml", "name: istio-intermediate-ca", "name: us-intermediates")
+    assert not any("different issuers" in p for p in cross_cluster.problems(root))
+    (root / "mesh/trust/root-ca.pem").unlink()
+    assert any("intermediates come from different issuers and no root is pinned" in p for p in cross_cluster.problems(root))
 
 
 # -- Secrets and certificates in Git ----------------------------------------------------------------
