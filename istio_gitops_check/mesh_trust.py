@@ -217,7 +217,10 @@ def remote_secrets_declared(platform: RenderedPlatform) -> list[str]:
                 if not context or context.group(1) != cluster:
                     problems.append(f"{where}: the kubeconfig's current context must be named after the cluster {cluster!r}")
                 for store in spec.get("secretStoreRefs") or []:
-                    pushed[(str(store.get("kind", "SecretStore")), str(store.get("name")), str(remote))] = cluster
+                    key = (str(store.get("kind", "SecretStore")), str(store.get("name")), str(remote))
+                    if pushed.get(key, cluster) != cluster:
+                        problems.append(f"{where}: {pushed[key]} already pushes {remote} to {key[0]} {key[1]}; one key per cluster")
+                    pushed[key] = cluster
         for pull in (o for o in objects if o.get("kind") == "ExternalSecret"):
             spec = pull.get("spec") or {}
             store = spec.get("secretStoreRef") or {}

@@ -196,6 +196,12 @@ BREAKAGES = {
                           "server: https://api.cluster-1.example:6443", "server: https://api.cluster-2.example"),
         "server https://api.cluster-2.example is not cluster-1's api_server https://api.cluster-1.example:6443",
     ),
+    "two clusters push the same key": (
+        "remote secrets declared",
+        lambda r: replace(r / "mesh/clusters/cluster-2/remote-secrets/push-remote-secret.yaml",
+                          "remoteKey: istio/platform-mesh/remote-secrets/cluster-2", "remoteKey: istio/platform-mesh/remote-secrets/cluster-1"),
+        "cluster-1 already pushes istio/platform-mesh/remote-secrets/cluster-1 to ClusterSecretStore istio-remote-secrets",
+    ),
     "the pushed key is not the cluster name": (
         "remote secrets declared",
         lambda r: replace(r / "mesh/clusters/cluster-1/remote-secrets/push-remote-secret.yaml", "secretKey: cluster-1", "secretKey: kubeconfig"),
