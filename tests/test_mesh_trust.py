@@ -229,6 +229,19 @@ def test_issuers_may_differ_per_cluster_only_under_a_pinned_root(render, editabl
     assert any("intermediates come from different issuers and no root is pinned" in p for p in cross_cluster.problems(root))
 
 
+def test_the_certificates_unit_writes_only_cert_manager_inputs_into_cert_manager(render, editable_copy) -> None:
+    """Argo CD projects cannot scope kinds per namespace: the mesh project lists cert-manager as a destination for
+    the Vault token RBAC and istio-csr's root, and the check refuses every other kind the unit would put there."""
+    root = editable_copy(render(mesh("vault", "argocd")))
+    folder = root / "mesh/clusters/cluster-1/certificates"
+    (folder / "extra.yaml").write_text(guardrails.HEADER + "\napiVersion: v1\nkind: Service\nmetadata:\n  name: x\n"
+                                       "  namespace: cert-manager\nspec:\n  ports:\n    - port: 80\n")
+    replace(folder / "kustomization.yaml", "resources:\n", "resources:\n  - extra.yaml\n")
+    found = guardrails.argocd_projects_confine_applications(rendered_platform.load(root))
+    assert found == ["clusters/cluster-1/mesh-certificates.yaml: Application cluster-1-mesh-certificates: "
+                     "Service cert-manager/x lies outside its destination namespace"], found
+
+
 # -- Secrets and certificates in Git ----------------------------------------------------------------
 
 TOKEN_REQUEST = "mesh/clusters/cluster-1/remote-secrets/push-remote-secret.yaml"
