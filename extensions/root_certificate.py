@@ -116,3 +116,10 @@ def normalized_pem(value: str) -> str:
 
 def _lines(body: str) -> list[str]:
     return [body[i:i + 64] for i in range(0, len(body), 64)]
+
+
+def pem_certificates(value: str) -> list[str]:
+    """Each certificate of normalized PEM text on its own (one meshConfig.caCertificates entry per root)."""
+    return [f"-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----\n"
+            for body in normalized_pem(value or "").split("-----BEGIN CERTIFICATE-----")[1:]
+            for body in [body.split("-----END CERTIFICATE-----")[0]]]

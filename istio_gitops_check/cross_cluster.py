@@ -3,8 +3,9 @@
 One mesh ID and one trust domain everywhere; unique cluster names matching their folders; each cluster's
 network on its istio-system label and, when the mesh spans several networks, an east-west gateway per
 cluster for its own network; every cross-network Gateway selecting an east-west gateway that exists; one
-root of trust for all intermediates, whose SPIFFE SANs use the mesh's trust domain; remote secrets for
-exactly the other clusters.
+root of trust for all intermediates (one issuer, unless a root is pinned: then mesh_trust.py compares the
+pinned roots by configuration), whose SPIFFE SANs use the mesh's trust domain; remote secrets for exactly
+the other clusters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from istio_gitops_check.mesh_trust import MESH_ROOT_FILE, certificate_bodies
 from istio_gitops_check.yaml_documents import documents, mapping
 
 NETWORK_PATCH = re.compile(r"path: /metadata/labels/topology\.istio\.io~1network\s+value:\s*\"?([^\s\"]+)")
@@ -73,9 +75,14 @@ def problems(root: Path) -> list[str]:
                 found.append(f"{gateway_file.relative_to(root)}: selector istio={selected} matches no east-west gateway ({sorted(eastwest_labels)})")
 
     issuers = {}
+    pinned = certificate_bodies((root / MESH_ROOT_FILE).read_text()) if (root / MESH_ROOT_FILE).is_file() else frozenset()
     for name in clusters:
         certificate_file = f"mesh/clusters/{name}/certificates/istiod-intermediate-ca.yaml"
+        if not (root / certificate_file).is_file():
+            certificate_file = f"mesh/clusters/{name}/certificates/istio-csr-ca.yaml"
         for certificate in documents(root / certificate_file):
+            if certificate.get("kind") != "Certificate":
+                continue
             spec = certificate.get("spec") or {}
             issuers[name] = repr(sorted((spec.get("issuerRef") or {}).items()))
             if "istio-gitops-template/not-for-production" in ((certificate.get("metadata") or {}).get("annotations") or {}) and len(clusters) > 1:
@@ -83,9 +90,12 @@ def problems(root: Path) -> list[str]:
             for uri in spec.get("uris", []) or []:
                 if trust_domain and not str(uri).startswith(f"spiffe://{trust_domain}/"):
                     found.append(f"{certificate_file}: intermediate SAN {uri} is outside trust domain {trust_domain}")
-    if len(set(issuers.values())) > 1:
-        where = ", ".join(f"mesh/clusters/{n}/certificates/istiod-intermediate-ca.yaml" for n in sorted(issuers))
-        found.append(f"{where}: intermediates come from different issuers, so there is no single root of trust: {issuers}")
+    if len(set(issuers.values())) > 1 and not pinned:
+        # Issuers may differ per cluster when one pinned root (mesh/trust/root-ca.pem, compared by the "one root
+        # pinned" rule) is what every istiod trusts; without it, one issuer is the only sign of one root.
+        where = ", ".join(f"mesh/clusters/{n}/certificates/" for n in sorted(issuers))
+        found.append(f"{where}: intermediates come from different issuers and no root is pinned ({MESH_ROOT_FILE}), "
+                     f"so there is no single root of trust: {issuers}")
     if len(clusters) > 1:
         for name in clusters:
             secrets_file = f"mesh/clusters/{name}/remote-secrets/remote-secrets.yaml"

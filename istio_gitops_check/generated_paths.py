@@ -61,9 +61,12 @@ GENERATED_PATHS: tuple[str, ...] = (
     "mesh/clusters/*/istio-cni/kustomization.yaml", "mesh/clusters/*/istio-config/kustomization.yaml",
     "mesh/clusters/*/istio-system/kustomization.yaml",
     # hooks/cluster_certificates.py
-    *(f"mesh/clusters/*/certificates/{name}.yaml" for name in ("ca-issuer-policy", "issuer", "istiod-intermediate-ca",
-                                                               "kustomization")),
-    "mesh/clusters/*/remote-secrets/kustomization.yaml", "mesh/clusters/*/remote-secrets/remote-secrets.yaml",
+    *(f"mesh/clusters/*/certificates/{name}.yaml" for name in ("ca-issuer-policy", "issuer", "istio-csr-ca", "istiod-intermediate-ca",
+                                                               "kustomization", "mesh-root-ca", "vault-token-request")),
+    "mesh/clusters/*/remote-secrets/kustomization.yaml", "mesh/clusters/*/remote-secrets/push-remote-secret.yaml",
+    "mesh/clusters/*/remote-secrets/remote-secrets.yaml", "mesh/trust/root-ca.pem",
+    # istio-csr's values (the add-on releases read them)
+    "addons/cert-manager-istio-csr.values.yaml", "addons/clusters/*/cert-manager-istio-csr.values.yaml",
     # Tenants (README per cluster) and hooks/team_folders.py (one team's files)
     "tenants/*/README.md", "tenants/projects/README.md", "tenants/projects/*.yaml",
     "tenants/*/*/applications.yaml", "tenants/*/*/kustomization.yaml", "tenants/*/*/tenant.yaml",

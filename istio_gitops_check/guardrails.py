@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import yaml
 
-from istio_gitops_check import cross_cluster, revision_tag_ownership
+from istio_gitops_check import cross_cluster, mesh_trust, revision_tag_ownership
 from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
 from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
@@ -24,13 +24,21 @@ from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
-KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
-# A certificate is public, but the only ones that belong in the repo are the mesh's pinned roots (mesh_root_ca_pem).
-CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----")
+KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+PRIVATE_KEY_OR_TOKEN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----")
+# The mesh's pinned root(s), public: the only certificates the repository may hold (meshConfig.caCertificates,
+# istio-csr's root ConfigMap and the answers file repeat them).
+MESH_ROOT_FILE = "mesh/trust/root-ca.pem"
+# A Secret in Git is only ever a request for a service account token: Kubernetes fills it in the cluster.
+TOKEN_REQUEST_TYPE = "kubernetes.io/service-account-token"
 ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
 # What istiod reads from its own namespace, so it must live there: its CA (cert-manager writes `cacerts`)
 # and the remote secrets of the other clusters (external-secrets writes them). No workloads.
-ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io", "Issuer"), ("external-secrets.io", "ExternalSecret")})
+# With several clusters, also what its peers read it with: the reader account's token Secret (requested, never
+# written) and the PushSecret that sends the kubeconfig built from it to the secret store.
+ISTIOD_INPUTS = frozenset({("cert-manager.io", "Certificate"), ("cert-manager.io", "Issuer"), ("external-secrets.io", "ExternalSecret"),
+                           ("external-secrets.io", "PushSecret")})
 # Where an anchor (&name) or alias (*name) can start a YAML token; a cheap filter before parsing a file.
 ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
 # API groups of CRDs that add-ons install (external-secrets, cert-manager, aws-privateca-issuer). A unit that also
@@ -39,6 +47,12 @@ ADDON_GROUPS = frozenset({"external-secrets.io", "cert-manager.io", "awspca.cert
 # istiod's CA (`cacerts`, from cert-manager): its own unit, before istiod, never in the base chart's unit.
 CERTIFICATES_STEP = "mesh-certificates"
 CERTIFICATES_PATH = re.compile(r"mesh/clusters/[^/]+/certificates/?")
+# ...which also writes, into cert-manager's namespace, the account cert-manager logs in to Vault with and the Role
+# letting cert-manager request its token (vault), or the pinned root istio-csr mounts (istio-csr). The mesh project
+# lists cert-manager as a destination only then; no proxy runs there, so an EnvoyFilter there would act on nothing.
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CERT_MANAGER_INPUTS = frozenset({("", "ServiceAccount"), ("rbac.authorization.k8s.io", "Role"),
+                                 ("rbac.authorization.k8s.io", "RoleBinding"), ("", "ConfigMap")})
 # The peers' remote secrets (ExternalSecrets): not Ready until each peer has joined, so after istiod and last
 # (Argo CD waits for a wave's health before the next one), pruned, so a removed cluster's secrets go.
 REMOTE_SECRETS_STEP = "remote-secrets"
@@ -113,7 +127,7 @@ def istio_system_holds_only_istiod(platform: RenderedPlatform) -> list[str]:
         for obj in platform.unique_objects
         if obj.get("metadata", {}).get("namespace") == "istio-system"
         and (group_of(obj.get("apiVersion", "")), obj.get("kind")) not in ISTIOD_INPUTS
-        and not _is_tag_service(obj)
+        and not _is_tag_service(obj) and not is_token_request(obj)
     ]
     return problems
 
@@ -263,26 +277,37 @@ def gateways_outside_istio_system(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def is_token_request(obj: dict) -> bool:
+    """A Secret that asks Kubernetes for a service account's token: its type, the account named, no data."""
+    return (obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and obj.get("type") == TOKEN_REQUEST_TYPE
+            and bool(((obj.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/service-account.name"))
+            and not obj.get("data") and not obj.get("stringData") and set(obj) <= {"apiVersion", "kind", "metadata", "type"})
+
+
 def _certificate_bodies(text: str) -> set[str]:
-    return {"".join(m[1].split()) for m in CERTIFICATE_BLOCK.finditer(text.replace("\\n", "\n"))}
+    return {"".join(body.split()) for body in CERTIFICATE_BLOCK.findall(text)}
 
 
 def no_key_material(platform: RenderedPlatform) -> list[str]:
-    """No Secret objects, no PEM private key or token anywhere in the repository, and no certificate other than
-    the mesh's pinned roots (the answer mesh_root_ca_pem)."""
-    problems = [f"{platform.describe(obj)}: Secrets never live in Git" for obj in platform.unique_objects if obj.get("kind") == "Secret"]
-    answers = platform.root / ".copier-answers.yml"
-    recorded = yaml.safe_load(answers.read_text()) if answers.is_file() else None
-    pinned = _certificate_bodies(str((recorded or {}).get("mesh_root_ca_pem") or "")) if isinstance(recorded, dict) else set()
+    """No private key or token anywhere in the repository; no certificate but the pinned root(s) of
+    mesh/trust/root-ca.pem; no Secret but a service account token request (no data: Kubernetes fills it)."""
+    problems = [f"{platform.describe(obj)}: Secrets never live in Git (only a service account token request: type "
+                f"{TOKEN_REQUEST_TYPE}, the account in its annotation, no data)"
+                for obj in platform.unique_objects if obj.get("kind") == "Secret" and not is_token_request(obj)]
+    root_file = platform.root / MESH_ROOT_FILE
+    pinned = _certificate_bodies(platform.text(root_file)) if root_file in platform.files else set()
     for path in platform.files:
         text = platform.text(path)
-        if KEY_MATERIAL.search(text):
-            problems.append(f"{platform.relative(path)}: contains PEM private key or token material")
-        if "CERTIFICATE-----" in text and _certificate_bodies(text) - pinned:
-            problems.append(f"{platform.relative(path)}: contains a certificate that is not one of the mesh's pinned roots "
-                            "(mesh_root_ca_pem); certificates reach the clusters through cert-manager, not Git")
+        if PRIVATE_KEY_OR_TOKEN.search(text):
+            problems.append(f"{platform.relative(path)}: contains a PEM private key or token; never put one in Git")
+        elif KEY_MATERIAL.search(text) and (text.count("-----BEGIN") != len(CERTIFICATE_BLOCK.findall(text))
+                                           or not _certificate_bodies(text) <= pinned):
+            problems.append(f"{platform.relative(path)}: contains a certificate that is not the mesh's pinned root "
+                            f"({MESH_ROOT_FILE}); only the public root may live in Git")
         if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
-            problems.append(f"{platform.relative(path)}: declares a Secret")
+            secrets = [d for d in platform.documents(path) if d.get("kind") == "Secret"] if path.suffix in (".yaml", ".yml") else []
+            if not secrets or not all(is_token_request(d) for d in secrets):
+                problems.append(f"{platform.relative(path)}: declares a Secret")
     return problems
 
 
@@ -340,6 +365,12 @@ def no_orphan_manifests(platform: RenderedPlatform) -> list[str]:
     return problems
 
 
+def _cert_manager_input(path: str, obj: dict) -> bool:
+    """What the certificates unit writes into cert-manager's namespace for cert-manager or istio-csr to read."""
+    return (bool(CERTIFICATES_PATH.fullmatch(path)) and obj.get("metadata", {}).get("namespace") == CERT_MANAGER_NAMESPACE
+            and (group_of(obj.get("apiVersion", "")), obj.get("kind")) in CERT_MANAGER_INPUTS)
+
+
 def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str]:
     """Each Application's project exists, allows its destination, its sources and every kind it deploys."""
     objects = platform.unique_objects
@@ -379,12 +410,12 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
                 if key not in whitelist:
                     problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {kind_name(obj)}")
                 namespace = obj.get("metadata", {}).get("namespace")
-                if namespace and namespace != dest.get("namespace"):
+                if namespace and namespace != dest.get("namespace") and not _cert_manager_input(source["path"], obj):
                     problems.append(f"{platform.origin(app)}: Application {name}: {kind_name(obj)} lies outside its destination namespace")
                 if obj.get("kind") == "Namespace" and obj["metadata"]["name"] != dest.get("namespace"):
                     problems.append(f"{platform.origin(app)}: Application {name}: creates Namespace {obj['metadata']['name']} it does not target")
         if any(k.get("kind") in ("EnvoyFilter", "*") for k in project.get("namespaceResourceWhitelist", [])) and not all(
-            d.get("namespace") in (ROOT_NAMESPACE, "istio-system") for d in project.get("destinations", [])
+            d.get("namespace") in (ROOT_NAMESPACE, "istio-system", CERT_MANAGER_NAMESPACE) for d in project.get("destinations", [])
         ):
             problems.append(f"{project_files.get(spec.get('project'), '.')}: AppProject {spec.get('project')}: allows EnvoyFilter outside {ROOT_NAMESPACE}")
     for name, project in projects.items():
@@ -822,6 +853,9 @@ GUARDRAILS: dict[str, Callable[[RenderedPlatform], list[str]]] = {
     "revision tags consistent": revision_tags_consistent,
     "revision labels resolve": revision_labels_resolve,
     "cross-cluster invariants": cross_cluster_invariants,
+    "one root pinned": mesh_trust.one_root_pinned,
+    "istio-csr matches each cluster": mesh_trust.istio_csr_matches_each_cluster,
+    "remote secrets declared": mesh_trust.remote_secrets_declared,
     "charts pinned": charts_from_istio_release_repository,
     "gateway Services select gateway pods": gateway_fronts_problems,
     "values leave chart-written labels to the chart": values_restate_chart_written_labels,

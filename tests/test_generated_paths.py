@@ -44,7 +44,8 @@ TEAM = {"name": "payments", "owners_group": "team-payments", "namespaces": ["pay
 CERTIFICATES = {"platform_name": "core", "trust_domain": "corp.example", "mesh_id": "m", "ca_issuer_name": "ca",
                 "ca_aws_pca_arn": "arn:aws:acm-pca:us-east-2:111122223333:certificate-authority/abc-123",
                 "ca_vault_server": "https://vault.example.com", "ca_vault_pki_path": "pki/sign", "ca_vault_role": "r",
-                "remote_secret_store": "store", "clusters": ["eu-1", "us-1"]}
+                "remote_secret_store": "store", "clusters": ["eu-1", "us-1"],
+                "mesh_root_ca_pem": (Path(__file__).parent / "fixtures/mesh-root-ca.pem").read_text()}
 
 
 def example_path(template_path: str) -> str:

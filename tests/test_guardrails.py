@@ -77,7 +77,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "no key material": (
         lambda r: (r / "mesh/ca.pem").write_text(HEADER + "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
-        "mesh/ca.pem: contains PEM private key or token material",
+        "mesh/ca.pem: contains a PEM private key or token",
     ),
     "admitted by the platform's policies": (
         lambda r: add_resource(
@@ -187,6 +187,18 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "Service istio-ingress/istio-ingressgateway (Application cluster-1-istio-ingress) selects {'app': 'istio-ingressgateway', "
         "'istio': 'ingressgateway', 'version': 'v2'}, which no gateway release's pods carry",
     ),
+    "one root pinned": (
+        lambda r: replace(r / ISTIOD_VALUES, "  caCertificates:", "  caCertificatesDropped:"),
+        "istiod istiod-1-31-1 on cluster-1 pins no root",
+    ),
+    "istio-csr matches each cluster": (
+        lambda r: replace(r / "addons/clusters/cluster-1/cert-manager-istio-csr.values.yaml", "clusterID: cluster-1", "clusterID: Kubernetes"),
+        "app.server.clusterID is 'Kubernetes' on cluster-1",
+    ),
+    "remote secrets declared": (
+        lambda r: replace(r / "mesh/clusters/cluster-2/remote-secrets/push-remote-secret.yaml", "remote-secrets/cluster-2", "remote-secrets/other"),
+        "as cluster-2's remote secret, but nobody pushes it",
+    ),
 }
 
 
@@ -197,7 +209,16 @@ TWO_NETWORKS = {
     "gateways_enabled": ["ingress", "egress", "eastwest"],
     "clusters": [{"name": "cluster-1", "network": "network-1", "api_server": "https://api.cluster-1.example.com:6443"}, {"name": "cluster-2", "network": "network-2", "api_server": "https://api.cluster-2.example.com:6443"}],
 }
+ISTIO_CSR_MESH = {
+    "ca_mode": "istio-csr", "gateways_enabled": ["ingress", "egress", "eastwest"],
+    "clusters": [{"name": "cluster-1", "network": "network-1", "api_server": "https://api.cluster-1.example:6443"},
+                 {"name": "cluster-2", "network": "network-2", "api_server": "https://api.cluster-2.example"}],
+    "mesh_root_ca_pem": (Path(__file__).parent / "fixtures/mesh-root-ca.pem").read_text(),
+}
 ANSWERS = {
+    "one root pinned": ISTIO_CSR_MESH,
+    "istio-csr matches each cluster": ISTIO_CSR_MESH,
+    "remote secrets declared": ISTIO_CSR_MESH,
     "values leave chart-written labels to the chart": TWO_NETWORKS,
     "mesh identity consistent": TWO_CLUSTERS,
     "CUSTOM authorization providers declared": EXTERNAL_AUTHZ,
@@ -240,8 +261,8 @@ def test_only_the_pinned_roots_may_appear_as_certificates(render, editable_copy)
     assert guardrails.no_key_material(rendered_platform.load(repo)) == [], "the pinned root wherever it is written"
     (repo / "mesh/ca.pem").write_text(HEADER + (fixtures / "second-mesh-root-ca.pem").read_text())
     found = guardrails.no_key_material(rendered_platform.load(repo))
-    assert found == ["mesh/ca.pem: contains a certificate that is not one of the mesh's pinned roots (mesh_root_ca_pem); "
-                     "certificates reach the clusters through cert-manager, not Git"], found
+    assert found == ["mesh/ca.pem: contains a certificate that is not the mesh's pinned root (mesh/trust/root-ca.pem); "
+                     "only the public root may live in Git"], found
     (repo / "mesh/ca.pem").write_text(HEADER + MESH_ROOT_PEM)
     assert guardrails.no_key_material(rendered_platform.load(repo)) == []
 

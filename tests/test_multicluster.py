@@ -129,7 +129,7 @@ def test_certificate_hook_is_a_pure_function() -> None:
     assert sorted(first) == sorted([f"mesh/clusters/{c}/certificates/{f}" for c in ("a", "b")
                                     for f in ("ca-issuer-policy.yaml", "issuer.yaml", "istiod-intermediate-ca.yaml", "kustomization.yaml")]
                                    + [f"mesh/clusters/{c}/remote-secrets/{f}" for c in ("a", "b")
-                                      for f in ("kustomization.yaml", "remote-secrets.yaml")])
+                                      for f in ("kustomization.yaml", "push-remote-secret.yaml", "remote-secrets.yaml")])
     certificate = first["mesh/clusters/a/certificates/istiod-intermediate-ca.yaml"]
     for expected in ("secretName: cacerts", "isCA: true", "- spiffe://corp.example/ns/istio-system/sa/istiod", "duration: 8760h",
                      "renewBefore: 720h", "rotationPolicy: Always", "kind: AWSPCAClusterIssuer", "commonName: istiod a intermediate CA"):

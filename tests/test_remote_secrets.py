@@ -68,6 +68,7 @@ def test_remote_secrets_are_their_own_pruned_unit_that_nothing_waits_for(three) 
         folder = root / "mesh/clusters" / cluster
         secrets = documents(folder / "remote-secrets/remote-secrets.yaml")
         assert {s["kind"] for s in secrets} == {"ExternalSecret"} and len(secrets) == 2
+        assert [s["kind"] for s in documents(folder / "remote-secrets/push-remote-secret.yaml")] == ["Secret", "PushSecret"]
         assert not (folder / "certificates/remote-secrets.yaml").exists()
         assert "certificates" not in (folder / "istio-system/kustomization.yaml").read_text(), "the base unit applies no add-on object"
         if engine == "argocd":
@@ -88,11 +89,13 @@ def test_remote_secrets_are_their_own_pruned_unit_that_nothing_waits_for(three) 
             assert _flux_waits_for(units, "istio-base") == set() and _flux_waits_for(units, "mesh-certificates") == {"istio-base"}
 
 
-def test_the_remote_secrets_project_allows_only_external_secrets_in_istio_system(render) -> None:
+def test_the_remote_secrets_project_allows_only_remote_secret_objects_in_istio_system(render) -> None:
     root = render({**ANSWERS, "gitops_engine": "argocd"})
     project = documents(root / "argocd/project-remote-secrets.yaml")[0]["spec"]
     assert project["clusterResourceWhitelist"] == []
-    assert project["namespaceResourceWhitelist"] == [{"group": "external-secrets.io", "kind": "ExternalSecret"}]
+    assert project["namespaceResourceWhitelist"] == [{"group": "external-secrets.io", "kind": "ExternalSecret"},
+                                                     {"group": "external-secrets.io", "kind": "PushSecret"},
+                                                     {"group": "", "kind": "Secret"}]
     assert {(d["name"], d["namespace"]) for d in project["destinations"]} == {(c["name"], "istio-system") for c in THREE}
     assert project["sourceRepos"] == [documents(root / "argocd/root-applications.yaml")[0]["spec"]["source"]["repoURL"]]
     mesh = documents(root / "argocd/project-mesh.yaml")[0]["spec"]
