@@ -72,7 +72,9 @@ BROKEN = {
     "east-west network": (lambda r: _replace(r / "gateways/clusters/us-1/eastwest.values.yaml", "networkGateway: net-us", "networkGateway: net-eu"), "gateways/clusters/us-1/eastwest.values.yaml: networkGateway is"),
     "east-west present": (lambda r: (r / "gateways/clusters/eu-2/eastwest.values.yaml").unlink(), "gateways/clusters/eu-2/eastwest.values.yaml: the mesh spans 2 networks"),
     "cross-network selector": (lambda r: _replace(r / "gateways/base/istio-eastwest/cross-network-gateway.yaml", "istio: eastwestgateway", "istio: eastwest"), "matches no east-west gateway"),
-    "one root": (lambda r: _replace(r / "mesh/clusters/eu-2/certificates/istiod-intermediate-ca.yaml", "name: istio-vault", "name: other-ca"), "no single root of trust"),
+    # Different issuers are one root only through the pinned root (mesh_trust.py checks that); without it, not.
+    "one root": (lambda r: (_replace(r / "mesh/clusters/eu-2/certificates/istiod-intermediate-ca.yaml", "name: istio-vault", "name: other-ca"),
+                            (r / "mesh/trust/root-ca.pem").unlink()), "no single root of trust"),
     "trust domain": (lambda r: _replace(r / "mesh/clusters/eu-1/certificates/istiod-intermediate-ca.yaml", "spiffe://cluster.local/", "spiffe://other.local/"), "outside trust domain cluster.local"),
     "remote secrets": (lambda r: _replace(r / "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml", "networking.istio.io/cluster: us-1", "networking.istio.io/cluster: ap-1"), "mesh/clusters/eu-1/remote-secrets/remote-secrets.yaml: remote secrets cover"),
 }
