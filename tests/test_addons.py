@@ -247,3 +247,15 @@ def test_unknown_addon_values_key_fails_the_check(engine, values_file, old, new,
 def test_pin_problem(chart: str, repository: str, version: str, expected: str) -> None:
     problem = pin_problem(chart, repository, version)
     assert (expected in problem) if expected else problem == ""
+
+
+def test_both_engines_give_each_addon_release_the_same_values(render) -> None:
+    """Argo CD's valueFiles and Flux's configMapGenerator read the same files, in the same order."""
+    releases = {}
+    for engine in ("argocd", "flux"):
+        platform = rendered_platform.load(render(answers("istio-csr", engine)))
+        releases[engine] = {(r.cluster, r.release_name): [v for _, v in r.value_sources] for r in platform.helm_releases
+                            if r.chart in EXPECTED["istio-csr"]}
+    assert releases["argocd"] == releases["flux"]
+    assert len(releases["flux"][("a", "cert-manager-istio-csr")]) == 2, "mesh-wide, then the cluster's istio-csr values"
+    assert releases["flux"][("a", "cert-manager")][0]["global"]["leaderElection"]["namespace"] == "cert-manager"
