@@ -259,3 +259,16 @@ def test_both_engines_give_each_addon_release_the_same_values(render) -> None:
     assert releases["argocd"] == releases["flux"]
     assert len(releases["flux"][("a", "cert-manager-istio-csr")]) == 2, "mesh-wide, then the cluster's istio-csr values"
     assert releases["flux"][("a", "cert-manager")][0]["global"]["leaderElection"]["namespace"] == "cert-manager"
+
+
+@pytest.mark.parametrize("ca_mode", ["aws-pca", "istio-csr"])
+def test_addons_project_reaches_only_the_addon_namespaces(ca_mode: str, render) -> None:
+    project = documents(render(answers(ca_mode, "argocd")) / "argocd/project-addons.yaml")[0]["spec"]
+    namespaces = {"cert-manager", "external-secrets"} | ({"aws-privateca-issuer"} if ca_mode == "aws-pca" else {"istio-system"})
+    assert {d["namespace"] for d in project["destinations"]} == namespaces, "istio-system only for istio-csr's istiod Certificate"
+    assert {(d["name"], d["namespace"]) for d in project["destinations"]} == {(c, n) for c in ("a", "b") for n in namespaces}
+    named = {(e["kind"], e["name"]) for e in project["clusterResourceWhitelist"] if "name" in e}
+    assert {n for k, n in named if k == "Namespace"} == namespaces - {"istio-system"}
+    assert all("name" in e for e in project["clusterResourceWhitelist"] if e["kind"] in ("Namespace", "CustomResourceDefinition"))
+    assert not any("*" in (e["group"], e["kind"]) for e in project["clusterResourceWhitelist"] + project["namespaceResourceWhitelist"])
+    assert ("Certificate" in {e["kind"] for e in project["namespaceResourceWhitelist"]}) == (ca_mode == "istio-csr")
