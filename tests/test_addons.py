@@ -272,3 +272,11 @@ def test_addons_project_reaches_only_the_addon_namespaces(ca_mode: str, render) 
     assert all("name" in e for e in project["clusterResourceWhitelist"] if e["kind"] in ("Namespace", "CustomResourceDefinition"))
     assert not any("*" in (e["group"], e["kind"]) for e in project["clusterResourceWhitelist"] + project["namespaceResourceWhitelist"])
     assert ("Certificate" in {e["kind"] for e in project["namespaceResourceWhitelist"]}) == (ca_mode == "istio-csr")
+
+
+def test_cluster_admins_own_the_addons(render) -> None:
+    root = render(answers("aws-pca", "flux"))
+    lines = (root / "CODEOWNERS").read_text().splitlines()
+    settings = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert f"/addons/ @{settings['codeowners_org']}/{settings['cluster_admin_group']}" in lines
+    assert not any(line.startswith("/addons/") and settings["cluster_admin_group"] not in line for line in lines)
