@@ -365,3 +365,17 @@ def test_an_addon_moved_after_its_user_stops_the_bootstrap(render, editable_copy
     replace(root / "clusters/a/addons.yaml", 'sync-wave: "-3"', 'sync-wave: "1"', 1)
     healthy = _argocd_fresh_bootstrap(rendered_platform.load(root), "a", "aws-pca")
     assert "mesh-certificates" not in healthy and "istiod-1-31-1" not in healthy
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_readme_lists_the_addons_in_the_install_order(engine: str, render) -> None:
+    readme = (render(answers("istio-csr", engine)) / "README.md").read_text()
+    assert "| `cert-manager-istio-csr` | `cert-manager-istio-csr` | v0.17.0 | https://charts.jetstack.io | `cert-manager` |" in readme
+    if engine == "argocd":
+        assert "cert-manager (-3), external-secrets (-3), Istio" in readme and "istio-csr (2)" in readme
+        assert "istiod revisions (3)" in readme and "remote secrets (9" in readme
+    else:
+        assert ("| `cert-manager-istio-csr` | `flux/clusters/<cluster>/cert-manager-istio-csr` | cert-manager, mesh-certificates |"
+                in readme)
+        assert "| istio-base, istio-cni, mesh-certificates, cert-manager-istio-csr |" in readme
+        assert "| all istiod revisions, external-secrets |" in readme
