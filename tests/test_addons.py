@@ -186,6 +186,10 @@ BREAKS: dict[str, tuple[str, str, str, Breakage, str]] = {
         "vault", "flux", "Flux install order",
         lambda r: replace(r / "clusters/a/istio-control-plane.yaml", "    - name: external-secrets\n", ""),
         "Kustomization remote-secrets must depend on external-secrets"),
+    "argocd add-on namespace below restricted": (
+        "vault", "argocd", "Pod Security enforced",
+        lambda r: replace(r / "addons/base/external-secrets/namespace.yaml", "enforce: restricted", "enforce: baseline"),
+        "Namespace external-secrets: Pod Security baseline; the platform's own namespaces enforce restricted"),
     "argocd add-on chart from an unknown repository": (
         "aws-pca", "argocd", "charts pinned",
         lambda r: replace(r / "clusters/a/addons.yaml", "repoURL: https://cert-manager.github.io/aws-privateca-issuer",
