@@ -6,6 +6,7 @@ tests/test_guardrails.py shows each one catching the bad case it exists for.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Callable
@@ -367,6 +368,9 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
                 whitelist = cluster_kinds if obj.get("kind") in CLUSTER_SCOPED_KINDS else namespaced_kinds
                 if key not in whitelist:
                     problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {kind_name(obj)}")
+                elif whitelist is cluster_kinds and not _cluster_name_allowed(project, key, obj["metadata"].get("name", "")):
+                    problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} allows {key[1]} "
+                                    f"only under other names than {obj['metadata'].get('name')!r}")
                 namespace = obj.get("metadata", {}).get("namespace")
                 if namespace and namespace != dest.get("namespace"):
                     problems.append(f"{platform.origin(app)}: Application {name}: {kind_name(obj)} lies outside its destination namespace")
@@ -384,6 +388,13 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         if release.chart in ("base", "istiod", "gateway") and not release.value_sources:
             problems.append(f"{release.declared_in}: chart {release.chart} has no values files from Git")
     return problems
+
+
+def _cluster_name_allowed(project: dict, key: tuple[str, str], name: str) -> bool:
+    """Whether a cluster-scoped object of kind `key` named `name` passes the project's whitelist: Argo CD matches an
+    entry's optional `name` as a glob, and an entry without one allows every name."""
+    entries = [e for e in project.get("clusterResourceWhitelist", []) if (e.get("group", ""), e.get("kind")) == key]
+    return any(not e.get("name") or fnmatch.fnmatchcase(name, e["name"]) for e in entries)
 
 
 def _flux_kustomizations(platform: RenderedPlatform) -> list[dict]:

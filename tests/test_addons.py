@@ -190,6 +190,10 @@ BREAKS: dict[str, tuple[str, str, str, Breakage, str]] = {
         "vault", "argocd", "Pod Security enforced",
         lambda r: replace(r / "addons/base/external-secrets/namespace.yaml", "enforce: restricted", "enforce: baseline"),
         "Namespace external-secrets: Pod Security baseline; the platform's own namespaces enforce restricted"),
+    "argocd add-on namespace outside the project's names": (
+        "vault", "argocd", "Argo CD projects confine applications",
+        lambda r: replace(r / "argocd/project-addons.yaml", "      name: external-secrets\n", "      name: other\n"),
+        "Application a-external-secrets: project platform-addons allows Namespace only under other names than 'external-secrets'"),
     "argocd add-on chart from an unknown repository": (
         "aws-pca", "argocd", "charts pinned",
         lambda r: replace(r / "clusters/a/addons.yaml", "repoURL: https://cert-manager.github.io/aws-privateca-issuer",
