@@ -199,7 +199,8 @@ def gateway_hosts_namespace_scoped(platform: RenderedPlatform) -> list[str]:
 
 def pod_security_enforced(platform: RenderedPlatform) -> list[str]:
     """Every namespace the repo applies enforces Pod Security: `restricted` in istio-system, istio-config, the
-    gateway namespaces and the add-ons' namespaces, at least `baseline` elsewhere, `privileged` only where the istio-cni node agent runs."""
+    gateway namespaces and the add-ons' namespaces, at least `baseline` elsewhere, `privileged` only where the
+    istio-cni node agent runs."""
     problems = []
     cni_namespaces = {r.namespace for r in platform.helm_releases if r.chart == "cni"}
     platform_namespaces = {"istio-system", ROOT_NAMESPACE} | {r.namespace for r in platform.helm_releases if r.chart == "gateway"
