@@ -15,20 +15,20 @@ from collections.abc import Mapping
 JETSTACK = "https://charts.jetstack.io"
 ADDONS: dict[str, dict[str, object]] = {
     "cert-manager": {
-        "chart": "cert-manager", "repository": JETSTACK, "repository_name": "jetstack", "version": "v1.19.1",
+        "chart": "cert-manager", "repository": JETSTACK, "repository_name": "jetstack", "version": "v1.21.1",
         "namespace": "cert-manager", "needs": (),
     },
     "external-secrets": {
         "chart": "external-secrets", "repository": "https://charts.external-secrets.io", "repository_name": "external-secrets",
-        "version": "0.20.4", "namespace": "external-secrets", "needs": (),
+        "version": "2.9.0", "namespace": "external-secrets", "needs": (),
     },
     "aws-privateca-issuer": {
         "chart": "aws-privateca-issuer", "repository": "https://cert-manager.github.io/aws-privateca-issuer",
-        "repository_name": "aws-privateca-issuer", "version": "v1.7.0", "namespace": "aws-privateca-issuer",
+        "repository_name": "aws-privateca-issuer", "version": "v1.9.0", "namespace": "aws-privateca-issuer",
         "needs": ("cert-manager",),
     },
     "cert-manager-istio-csr": {
-        "chart": "cert-manager-istio-csr", "repository": JETSTACK, "repository_name": "jetstack", "version": "v0.14.2",
+        "chart": "cert-manager-istio-csr", "repository": JETSTACK, "repository_name": "jetstack", "version": "v0.17.0",
         "namespace": "cert-manager", "needs": ("cert-manager",),
     },
 }
@@ -60,3 +60,13 @@ def platform_addons(ca_mode: object, clusters: object = (), elsewhere: object = 
 def addon_installed(addons: object, name: str) -> bool:
     """Whether `name` is among the platform's own add-ons (a `platform_addons` list)."""
     return isinstance(addons, list) and any(isinstance(a, Mapping) and a.get("name") == name for a in addons)
+
+
+def addon_owns_namespace(addons: object, name: str) -> bool:
+    """Whether add-on `name` creates its namespace: the first installed add-on of a shared namespace owns it
+    (istio-csr runs in cert-manager's namespace and creates it only when cert-manager is installed elsewhere)."""
+    if not isinstance(addons, list):
+        return False
+    mine = next((a for a in addons if isinstance(a, Mapping) and a.get("name") == name), None)
+    first = next((a for a in addons if isinstance(a, Mapping) and mine and a.get("namespace") == mine.get("namespace")), None)
+    return mine is not None and first is mine

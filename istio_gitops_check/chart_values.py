@@ -26,7 +26,10 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 MODEL_DIR = Path(__file__).resolve().parent / "chart_values"
 MINIMUMS_FILE = MODEL_DIR / "minimums.json"
 DEFAULT_VERSION = "1.31.1"
-RELEASE = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+# Istio's charts are versioned 1.29.2; several add-on charts keep a leading v (cert-manager v1.21.1).
+RELEASE = re.compile(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+# The charts minimums.json speaks about (Istio's); an add-on chart's line has no minimum there.
+ISTIO_CHARTS = frozenset({"base", "istiod", "gateway", "cni"})
 SINCE = "x-since"
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSON_TYPES = {
@@ -55,7 +58,7 @@ def available_models() -> list[tuple[str, str]]:
 
 
 def release_key(version: str) -> tuple[int, int, int] | None:
-    """(major, minor, patch) of an exact release such as 1.29.2; None for anything else."""
+    """(major, minor, patch) of an exact release such as 1.29.2 or v1.21.1; None for anything else."""
     match = RELEASE.fullmatch(version) if isinstance(version, str) else None
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
@@ -94,7 +97,7 @@ def below_minimum(version: str) -> str:
 
 def chart_version_problem(chart: str, version: str) -> str:
     """A release pinned below the minimum of its line, as one sentence ('' when fine)."""
-    reason = below_minimum(version)
+    reason = below_minimum(version) if chart in ISTIO_CHARTS else ""
     return f"{chart} chart {reason}" if reason else ""
 
 

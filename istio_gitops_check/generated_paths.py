@@ -12,7 +12,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
-_ARGOCD_PROJECTS = ("apps", "cni", "gateway-namespaces", "gateways", "gitops", "mesh", "remote-secrets")
+_ARGOCD_PROJECTS = ("addons", "apps", "cni", "gateway-namespaces", "gateways", "gitops", "mesh", "remote-secrets")
 
 GENERATED_PATHS: tuple[str, ...] = (
     # Repository files
@@ -27,7 +27,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     "apps/clusters/*/example/kustomization.yaml", "apps/clusters/*/example/namespace/kustomization.yaml",
     "apps/clusters/*/example/workloads/kustomization.yaml",
     # Engine entry points per cluster
-    *(f"clusters/*/{name}.yaml" for name in ("apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane",
+    *(f"clusters/*/{name}.yaml" for name in ("addons", "apps-example", "gateways", "istio-base", "istio-cni", "istio-control-plane",
                                              "istio-revision-tags", "istiod", "kustomization", "mesh-certificates",
                                              "mesh-config", "remote-secrets", "teams", "tenants")),
     "clusters/*/flux-system/kustomization.yaml",
@@ -36,7 +36,7 @@ GENERATED_PATHS: tuple[str, ...] = (
     # Flux
     "flux/clusters/*/*/kustomization.yaml", "flux/clusters/*/gateway-namespaces/network-owners.yaml",
     "flux/releases/kustomizeconfig.yaml", "flux/releases/*/helm-release.yaml", "flux/releases/*/kustomization.yaml",
-    "flux/releases/istio-charts/helm-repository.yaml",
+    "flux/releases/*/helm-repository.yaml",
     *(f"flux/tenants/example/{name}.yaml" for name in ("kustomization", "role-binding", "role", "service-account", "sync")),
     # Gateways
     *(f"gateways/base/*/{name}.yaml" for name in ("cross-network-gateway", "egress-allowlist", "egress-gateway",
@@ -47,6 +47,9 @@ GENERATED_PATHS: tuple[str, ...] = (
     "gateways/revisions/*/ingress.values.yaml",
     "gateways/requests/README.md",
     "gateways/services/*/*/kustomization.yaml", "gateways/services/*/*/services.yaml",
+    # Add-ons
+    "addons/*.values.yaml", "addons/base/*/kustomization.yaml", "addons/base/*/namespace.yaml",
+    "addons/clusters/*/*/kustomization.yaml", "addons/clusters/*/cert-manager-istio-csr.values.yaml",
     # Mesh
     "mesh/istio-base.values.yaml", "mesh/istio-cni.values.yaml", "mesh/revisions/*/istiod.values.yaml",
     "mesh/revision-tags/kustomization.yaml", "mesh/revision-tags/revision-tags.yaml",

@@ -6,6 +6,7 @@ tests/test_guardrails.py shows each one catching the bad case it exists for.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Callable
@@ -13,13 +14,14 @@ from collections.abc import Callable
 import yaml
 
 from istio_gitops_check import cross_cluster, mesh_trust, revision_tag_ownership
+from istio_gitops_check.addon_charts import ADDON_CHARTS, ADDON_ORDER, addon_step, expected_repository, pin_problem
 from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
 from istio_gitops_check.external_authorization import providers_declared_problems, services_reachable_problems
 from istio_gitops_check.gateway_fronts import gateway_fronts_problems
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, kind_name
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
-from istio_gitops_check.rendered_platform import ISTIO_CHARTS, RenderedPlatform
+from istio_gitops_check.rendered_platform import RenderedPlatform
 from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
@@ -212,11 +214,13 @@ def gateway_hosts_namespace_scoped(platform: RenderedPlatform) -> list[str]:
 
 
 def pod_security_enforced(platform: RenderedPlatform) -> list[str]:
-    """Every namespace the repo applies enforces Pod Security: `restricted` in istio-system, istio-config and the
-    gateway namespaces, at least `baseline` elsewhere, `privileged` only where the istio-cni node agent runs."""
+    """Every namespace the repo applies enforces Pod Security: `restricted` in istio-system, istio-config, the
+    gateway namespaces and the add-ons' namespaces, at least `baseline` elsewhere, `privileged` only where the
+    istio-cni node agent runs."""
     problems = []
     cni_namespaces = {r.namespace for r in platform.helm_releases if r.chart == "cni"}
-    platform_namespaces = {"istio-system", ROOT_NAMESPACE} | {r.namespace for r in platform.helm_releases if r.chart == "gateway"}
+    platform_namespaces = {"istio-system", ROOT_NAMESPACE} | {r.namespace for r in platform.helm_releases if r.chart == "gateway"
+                                                              or r.chart in ADDON_CHARTS}
     for obj in platform.applied_unique_objects:
         if obj.get("kind") != "Namespace":
             continue
@@ -409,6 +413,9 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
                 whitelist = cluster_kinds if obj.get("kind") in CLUSTER_SCOPED_KINDS else namespaced_kinds
                 if key not in whitelist:
                     problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} does not allow {kind_name(obj)}")
+                elif whitelist is cluster_kinds and not _cluster_name_allowed(project, key, obj["metadata"].get("name", "")):
+                    problems.append(f"{platform.origin(app)}: Application {name}: project {spec.get('project')} allows {key[1]} "
+                                    f"only under other names than {obj['metadata'].get('name')!r}")
                 namespace = obj.get("metadata", {}).get("namespace")
                 if namespace and namespace != dest.get("namespace") and not _cert_manager_input(source["path"], obj):
                     problems.append(f"{platform.origin(app)}: Application {name}: {kind_name(obj)} lies outside its destination namespace")
@@ -426,6 +433,13 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         if release.chart in ("base", "istiod", "gateway") and not release.value_sources:
             problems.append(f"{release.declared_in}: chart {release.chart} has no values files from Git")
     return problems
+
+
+def _cluster_name_allowed(project: dict, key: tuple[str, str], name: str) -> bool:
+    """Whether a cluster-scoped object of kind `key` named `name` passes the project's whitelist: Argo CD matches an
+    entry's optional `name` as a glob, and an entry without one allows every name."""
+    entries = [e for e in project.get("clusterResourceWhitelist", []) if (e.get("group", ""), e.get("kind")) == key]
+    return any(not e.get("name") or fnmatch.fnmatchcase(name, e["name"]) for e in entries)
 
 
 def _flux_kustomizations(platform: RenderedPlatform) -> list[dict]:
@@ -458,6 +472,8 @@ def _sync_step(spec: dict, applied_groups: frozenset[str] = frozenset()) -> str 
     sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
     charts = {s.get("chart") for s in sources if "chart" in s}
     paths = [s.get("path", "") for s in sources if "path" in s]
+    if addon_step(charts):
+        return addon_step(charts)
     if charts & {"base", "cni"} or any(p.startswith("gateways/namespaces/") for p in paths):
         return "istio-base"  # CRDs, the CNI node agent, and the namespaces everything else installs into
     if "external-secrets.io" in applied_groups or any(REMOTE_SECRETS_PATH.fullmatch(p) for p in paths):
@@ -498,7 +514,8 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
     """Per cluster and parent (waves order the Applications one parent syncs, nothing else): Istio base/CRDs,
     then istiod, gateways, mesh config, apps (Argo CD sync waves); istiod's
     certificates in a wave before istiod, remote secrets after every other wave and pruned; no add-on CRD's object
-    in the unit that installs the base chart."""
+    in the unit that installs the base chart; each add-on (known by its chart) in a wave before its first user
+    (addon_charts.ADDON_ORDER)."""
     unit_problems: list[str] = []
     waves: dict[tuple[str, str], dict[str, list[int]]] = {}
     files: dict[tuple[str, str], set[str]] = {}
@@ -528,8 +545,8 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
         if CERTIFICATES_STEP in steps and "istiod" in steps and max(steps[CERTIFICATES_STEP]) >= min(steps["istiod"]):
             problems.append(f"{', '.join(sorted(files[cluster, parent]))}: cluster {cluster}: {CERTIFICATES_STEP} (wave "
                             f"{max(steps[CERTIFICATES_STEP])}) must sync before istiod (wave {min(steps['istiod'])}), which needs cacerts")
-        for earlier, later in zip(present, present[1:]):
-            if max(steps[earlier]) >= min(steps[later]):
+        for earlier, later in [*zip(present, present[1:]), *ADDON_ORDER]:
+            if earlier in steps and later in steps and max(steps[earlier]) >= min(steps[later]):
                 problems.append(
                     f"{', '.join(sorted(files[cluster, parent]))}: cluster {cluster}: {earlier} (wave {max(steps[earlier])}) must sync before "
                     f"{later} (wave {min(steps[later])})"
@@ -538,22 +555,21 @@ def argocd_sync_order(platform: RenderedPlatform) -> list[str]:
 
 
 def charts_from_istio_release_repository(platform: RenderedPlatform) -> list[str]:
-    """Istio charts come from the maintained location, pinned to an exact version."""
-    return [
-        f"{r.declared_in}: chart {r.chart} version {r.version!r} is not an exact release"
-        for r in platform.helm_releases
-        if not re.fullmatch(r"\d+\.\d+\.\d+", r.version)
-    ]
+    """Istio charts come from the maintained location, add-on charts from their own upstream repositories, each
+    pinned to an exact version (an add-on's may carry a leading v); any other chart is refused."""
+    return [f"{r.declared_in}: {problem}" for r in platform.helm_releases if (problem := pin_problem(r.chart, r.repository, r.version))]
 
 
 FLUX_INSTALL_ORDER = ("istio-base", "istiod", "revision-tags", "gateways", "mesh-config", "tenants")
 
 
-def _flux_step(kustomization: dict, applied_groups: frozenset[str] = frozenset()) -> str | None:
+def _flux_step(kustomization: dict, applied_groups: frozenset[str] = frozenset(), charts: frozenset[str] = frozenset()) -> str | None:
     path = kustomization.get("spec", {}).get("path", "").removeprefix("./")
     name = kustomization["metadata"]["name"]
     if kustomization["metadata"].get("namespace") != "flux-system" or name == "flux-system":
         return None
+    if addon_step(charts):
+        return addon_step(charts)
     if name in ("istio-base", "istio-cni"):
         return "istio-base"
     if "external-secrets.io" in applied_groups or REMOTE_SECRETS_PATH.fullmatch(path):
@@ -573,6 +589,12 @@ def _flux_step(kustomization: dict, applied_groups: frozenset[str] = frozenset()
 
 def _kustomization_objects(platform: RenderedPlatform, kustomization: dict) -> list[dict]:
     return platform.builds.get((platform.root / str(kustomization.get("spec", {}).get("path", "")).removeprefix("./")).resolve(), [])
+
+
+def _kustomization_charts(platform: RenderedPlatform, kustomization: dict) -> frozenset[str]:
+    """The charts of the HelmReleases a Flux Kustomization applies."""
+    return frozenset(str(o.get("spec", {}).get("chart", {}).get("spec", {}).get("chart", ""))
+                     for o in _kustomization_objects(platform, kustomization) if o.get("kind") == "HelmRelease")
 
 
 def _kustomization_groups(platform: RenderedPlatform, kustomization: dict) -> frozenset[str]:
@@ -619,7 +641,8 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
 
 def flux_install_order(platform: RenderedPlatform) -> list[str]:
     """Per cluster, dependsOn orders Istio base/CRDs -> istiod -> gateways -> mesh config -> tenants; istiod's
-    certificates after istio-base and before istiod; remote secrets after istiod, and nothing else waits for them."""
+    certificates after istio-base and before istiod; remote secrets after istiod, and nothing else waits for them;
+    each add-on (known by its chart) before its first user (addon_charts.ADDON_ORDER)."""
     problems = []
     for directory, objects in platform.builds.items():
         if platform.relative(directory).count("/") != 1 or not platform.relative(directory).startswith("clusters/"):
@@ -634,7 +657,8 @@ def flux_install_order(platform: RenderedPlatform) -> list[str]:
                     found |= {dependency["name"]} | ancestors(dependency["name"], seen | {name})
             return found
 
-        steps = {name: _flux_step(k, _kustomization_groups(platform, k)) for name, k in kustomizations.items()}
+        steps = {name: _flux_step(k, _kustomization_groups(platform, k), _kustomization_charts(platform, k))
+                 for name, k in kustomizations.items()}
         for name, step in steps.items():
             if step is None:
                 continue
@@ -646,17 +670,21 @@ def flux_install_order(platform: RenderedPlatform) -> list[str]:
 
 
 def _flux_required(step: str, steps: dict[str, str | None]) -> set[str]:
-    """The Kustomizations one of `step` must depend on (directly or not)."""
+    """The Kustomizations one of `step` must depend on (directly or not): the steps before it, and the add-ons
+    it uses (addon_charts.ADDON_ORDER; an add-on another team runs has no Kustomization, so none is required)."""
+    addons = {n for n, s in steps.items() if (s, step) in ADDON_ORDER}
+    if step in ADDON_CHARTS:
+        return addons
     if step == CERTIFICATES_STEP:
-        return {"istio-base"} & set(steps)  # the istio-system namespace
+        return addons | ({"istio-base"} & set(steps))  # the istio-system namespace
     earlier = FLUX_INSTALL_ORDER[: FLUX_INSTALL_ORDER.index("istiod") + 1 if step == REMOTE_SECRETS_STEP else FLUX_INSTALL_ORDER.index(step)]
     certificates = (CERTIFICATES_STEP,) if "istiod" in (*earlier, step) else ()
-    return {n for n, s in steps.items() if s in earlier or s in certificates}
+    return addons | {n for n, s in steps.items() if s in earlier or s in certificates}
 
 
 def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
     """HelmReleases retry and roll back, keep CRDs current (base), impersonate helm-controller,
-    and take the chart from the Istio repository."""
+    and take the chart from its own upstream repository (Istio's, or the add-on's)."""
     problems = []
     repositories = {o["metadata"]["name"]: o for o in platform.applied_unique_objects if o.get("kind") == "HelmRepository"}
     for release in (o for o in platform.applied_unique_objects if o.get("kind") == "HelmRelease"):
@@ -674,8 +702,11 @@ def flux_helm_releases_remediate(platform: RenderedPlatform) -> list[str]:
                 if spec.get(phase, {}).get("crds") != "CreateReplace":
                     problems.append(f"{name}: {phase}.crds must be CreateReplace so CRDs follow the chart")
         repository = repositories.get(chart.get("sourceRef", {}).get("name"))
-        if repository is None or repository.get("spec", {}).get("url") != ISTIO_CHARTS:
-            problems.append(f"{name}: chart source must be the HelmRepository for {ISTIO_CHARTS}")
+        expected = expected_repository(str(chart.get("chart", "")))
+        if expected is None:
+            problems.append(f"{name}: chart {chart.get('chart')!r} is neither an Istio chart nor a known add-on")
+        elif repository is None or str(repository.get("spec", {}).get("url", "")).rstrip("/") != expected:
+            problems.append(f"{name}: chart source must be the HelmRepository for {expected}")
     return problems
 
 

@@ -56,7 +56,10 @@ def test_every_release_rendered_with_its_pinned_chart_and_merged_values(render, 
     problems = render_charts(platform, tmp_path / "out", helm=str(helm))
     invocations = calls.read_text().splitlines()
     assert len(invocations) == len(platform.helm_releases) > 0
-    assert all("--repo https://blob.istio.io/istio-release/charts --version 1.31.1" in line for line in invocations)
+    istio = [line for line in invocations if line.split()[2] in ("base", "istiod", "gateway", "cni")]
+    assert istio and all("--repo https://blob.istio.io/istio-release/charts --version 1.31.1" in line for line in istio)
+    assert any(line.startswith("template cert-manager cert-manager --repo https://charts.jetstack.io --version v1.21.1")
+               for line in invocations), "an add-on from its own repository at its pinned version"
     eastwest = [p for p in problems if "post-render" in p]
     assert {p.split(" on ")[1].split(" ")[0] for p in eastwest} == {"eu-1", "us-1"}, problems
     assert all(p.startswith("clusters/") for p in eastwest), "names the file declaring the release"

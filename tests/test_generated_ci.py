@@ -246,7 +246,7 @@ def test_renovate_leaves_copier_and_istio_to_the_bots(render) -> None:
         assert config["argocd"]["managerFilePatterns"] == ["/^clusters/.+\\.ya?ml$/"]
         assert "helpers:pinGitHubActionDigests" in config["extends"]
         disabled = [rule for rule in config["packageRules"] if rule.get("enabled") is False]
-        assert disabled == [{"matchDatasources": ["helm"], "matchPackageNames": ["base", "istiod", "gateway"], "enabled": False}]
+        assert disabled == [{"matchDatasources": ["helm"], "matchPackageNames": ["base", "istiod", "gateway", "cni"], "enabled": False}]
         assert any(rule.get("groupName") == "add-on charts" for rule in config["packageRules"])
     gitlab = json5.loads((render(CASES["gitlab-argocd"]) / RENOVATE).read_text())
     assert "docker:pinDigests" in gitlab["extends"]

@@ -103,7 +103,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "project platform-apps does not allow ClusterRole escalate",
     ),
     "Argo CD sync order": (
-        lambda r: replace(r / "clusters/cluster-1/istiod.yaml", 'sync-wave: "2"', 'sync-wave: "9"'),
+        lambda r: replace(r / "clusters/cluster-1/istiod.yaml", 'sync-wave: "3"', 'sync-wave: "9"'),
         "istiod (wave 9) must sync before revision-tags",
     ),
     "Argo CD parents delete their children": (

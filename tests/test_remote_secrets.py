@@ -119,11 +119,11 @@ BREAKS: dict[str, tuple[str, str, Breakage, str]] = {
     # name: (engine, guardrail, breakage, expected problem)
     "argocd remote secrets before istiod": (
         "argocd", "Argo CD sync order",
-        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "8"', 'sync-wave: "1"'),
-        "(wave 6) must sync before remote-secrets (wave 1)"),
+        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "9"', 'sync-wave: "1"'),
+        "(wave 7) must sync before remote-secrets (wave 1)"),
     "argocd remote secrets in the middle": (
         "argocd", "Argo CD sync order",
-        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "8"', 'sync-wave: "3"'),
+        lambda r: replace(r / "clusters/eu-1/remote-secrets.yaml", 'sync-wave: "9"', 'sync-wave: "3"'),
         "must sync before remote-secrets (wave 3)"),
     "argocd remote secrets not pruned": (
         "argocd", "Argo CD sync order",
@@ -131,8 +131,8 @@ BREAKS: dict[str, tuple[str, str, Breakage, str]] = {
         "Application eu-1-remote-secrets applies remote secrets without prune"),
     "argocd certificates with istiod": (
         "argocd", "Argo CD sync order",
-        lambda r: replace(r / "clusters/eu-1/mesh-certificates.yaml", 'sync-wave: "1"', 'sync-wave: "2"'),
-        "mesh-certificates (wave 2) must sync before istiod (wave 2), which needs cacerts"),
+        lambda r: replace(r / "clusters/eu-1/mesh-certificates.yaml", 'sync-wave: "1"', 'sync-wave: "3"'),
+        "mesh-certificates (wave 3) must sync before istiod (wave 3), which needs cacerts"),
     "argocd certificates in the base unit": (
         "argocd", "Argo CD sync order",
         lambda r: replace(r / ISTIO_SYSTEM, "resources:\n", "resources:\n  - ../certificates\n"),

@@ -99,6 +99,7 @@ def test_default_entry_points_are_the_synced_overlays(render) -> None:
     assert entries == {
         "argocd",
         "clusters/cluster-1",
+        "addons/clusters/cluster-1/cert-manager",
         "mesh/clusters/cluster-1/istio-system",
         "mesh/clusters/cluster-1/istio-cni",
         "mesh/clusters/cluster-1/certificates",

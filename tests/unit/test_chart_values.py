@@ -423,3 +423,39 @@ def test_every_key_the_template_sets_exists_at_the_minimum(line: str) -> None:
         assert any(values_errors(chart, values, older) for chart, values in emitted_values(newest_model).items())
         assert chart_version_problem("istiod", older).startswith(f"istiod chart {older} is older than {minimum}")
     assert chart_version_problem("istiod", minimum) == ""
+
+
+# -- add-on charts (issue 13): versions with a leading v, strict models -------------------------------
+
+ADDON_MODELS = [("cert-manager", "v1.21.1"), ("cert-manager-istio-csr", "v0.17.0"), ("external-secrets", "2.9.0"),
+                ("aws-privateca-issuer", "v1.9.0")]
+
+
+def test_release_key_reads_a_leading_v() -> None:
+    assert release_key("v1.21.1") == (1, 21, 1) == release_key("1.21.1")
+    assert release_key("v1.21") is None and release_key("vv1.2.3") is None
+
+
+@pytest.mark.parametrize(("chart", "version"), ADDON_MODELS)
+def test_addon_models_are_valid_and_name_their_upstream(chart: str, version: str) -> None:
+    schema = json.loads((MODEL_DIR / f"{chart}-{version}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    assert "upstream" in schema["$comment"] and schema["additionalProperties"] is False
+    assert model_version(chart, version) == version
+    assert chart_version_problem(chart, version) == "", "Istio's minimums say nothing about add-on charts"
+
+
+@pytest.mark.parametrize(("chart", "version", "values", "expected"), [
+    ("cert-manager", "v1.21.1", {"crds": {"enabled": True, "keep": True}, "global": {"leaderElection": {"namespace": "cert-manager"}},
+                                 "webhook": {"replicaCount": 2, "securityContext": {"runAsNonRoot": True}}}, []),
+    ("cert-manager", "v1.21.1", {"global": {"leaderElection": {"namespce": "x"}}}, ["global.leaderElection.namespce: unknown key"]),
+    ("cert-manager-istio-csr", "v0.17.0", {"app": {"server": {"clusterID": "a"}, "istio": {"revisions": ["1-31-1"]}}}, []),
+    ("cert-manager-istio-csr", "v0.17.0", {"app": {"server": {"clusterId": "a"}}}, ["app.server.clusterId: unknown key"]),
+    ("external-secrets", "2.9.0", {"installCRDs": True, "securityContext": {"enabled": True, "runAsNonRoot": True}}, []),
+    ("external-secrets", "2.9.0", {"webhook": {"replicas": 2}}, ["webhook.replicas: unknown key"]),
+    ("aws-privateca-issuer", "v1.9.0", {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn"}}}, []),
+    ("aws-privateca-issuer", "v1.9.0", {"approverRole": {"serviceAccount": "cert-manager"}}, ["approverRole.serviceAccount: unknown key"]),
+])
+def test_addon_values_are_checked_strictly(chart: str, version: str, values: dict, expected: list[str]) -> None:
+    errors = values_errors(chart, values, version)
+    assert len(errors) == len(expected) and all(e in error for e, error in zip(expected, errors, strict=True)), errors
