@@ -277,7 +277,9 @@ def test_addons_project_reaches_only_the_addon_namespaces(ca_mode: str, render) 
     assert {(d["name"], d["namespace"]) for d in project["destinations"]} == {(c, n) for c in ("a", "b") for n in namespaces}
     named = {(e["kind"], e["name"]) for e in project["clusterResourceWhitelist"] if "name" in e}
     assert {n for k, n in named if k == "Namespace"} == namespaces - {"istio-system"}
-    assert all("name" in e for e in project["clusterResourceWhitelist"] if e["kind"] in ("Namespace", "CustomResourceDefinition"))
+    assert all(e.get("name") for e in project["clusterResourceWhitelist"]), "every cluster-scoped kind only under the charts' names"
+    assert ("ClusterRoleBinding", "cert-manager*") in named and ("ValidatingWebhookConfiguration", "cert-manager-webhook") in named
+    assert ("ClusterRole", "aws-privateca-issuer*") in named if ca_mode == "aws-pca" else ("ClusterRole", "aws-privateca-issuer*") not in named
     assert not any("*" in (e["group"], e["kind"]) for e in project["clusterResourceWhitelist"] + project["namespaceResourceWhitelist"])
     assert ("Certificate" in {e["kind"] for e in project["namespaceResourceWhitelist"]}) == (ca_mode == "istio-csr")
 

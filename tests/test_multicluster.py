@@ -157,7 +157,7 @@ def test_adding_a_cluster_changes_only_its_files_and_cluster_lists(template_snap
                      "mesh/clusters/eu-2/remote-secrets/remote-secrets.yaml"}
     cluster_lists |= {f"docs/{page}.md" for page in ("bootstrap", "certificates", "clusters", "onboard-team", "upgrade-istio", "verify")}
     if engine == "argocd":
-        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps", "remote-secrets")} | {"argocd/root-applications.yaml"}
+        cluster_lists |= {f"argocd/project-{p}.yaml" for p in ("mesh", "cni", "gateways", "gateway-namespaces", "apps", "remote-secrets", "addons")} | {"argocd/root-applications.yaml"}
     assert modified <= cluster_lists, modified - cluster_lists
     report = check(project)
     assert report.ok, summary(report)

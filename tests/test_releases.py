@@ -24,7 +24,7 @@ from copier.errors import TaskError
 from packaging.version import Version
 
 from tests.changelog import ChangelogError, ordering_problems, parse_releases, read_releases
-from tests.conftest import REPO, SNAPSHOT_VERSION, copy_platform, git, init_repo
+from tests.conftest import MESH_ROOT_PEM, REPO, SNAPSHOT_VERSION, copy_platform, git, init_repo
 
 sys.path.insert(0, str(REPO / "hooks"))
 from path_migrations import RULES, PathRule, migrated_path, rules_between  # noqa: E402
@@ -34,9 +34,15 @@ RELEASED = tuple(r for r in reversed(RELEASES) if r.commit)  # oldest first
 # The working tree is the unreleased version, or a version above every release if none is open.
 WORKING_TREE = next((r.version for r in RELEASES if r.commit is None), Version(SNAPSHOT_VERSION))
 MULTI_CLUSTER = [
-    {"name": "east-1", "network": "net-a", "api_server": "https://api.east-1.example.com:6443", "labels": {"environment": "production", "region": "us-east-1"}},
-    {"name": "west-2", "network": "net-b", "api_server": "https://api.west-2.example.com:6443", "labels": {"environment": "production", "region": "us-west-2"}},
+    {"name": "east-1", "network": "net-a", "labels": {"environment": "production", "region": "us-east-1"}},
+    {"name": "west-2", "network": "net-b", "labels": {"environment": "production", "region": "us-west-2"}},
 ]
+# What 0.4.0 adds for several clusters (each API server, the pinned root): an update of a multi-cluster repo from an
+# earlier release gives them, as CHANGELOG.md says (without them it is refused, tests/test_recorded_answers.py).
+UPDATE_DATA = {
+    "two-networks": {"clusters": [{**c, "api_server": f"https://api.{c['name']}.example.com:6443"} for c in MULTI_CLUSTER],
+                     "mesh_root_ca_pem": MESH_ROOT_PEM},
+}
 # Answer sets every release understands (0.1.0 already had both engines, clusters and the layouts).
 ANSWER_SETS = {
     "defaults": {},
@@ -169,7 +175,10 @@ def rendered(release_template: Path, tmp_path_factory: pytest.TempPathFactory) -
     def _rendered(version: str, answer_set: str) -> Path:
         if (version, answer_set) not in cache:
             destination = tmp_path_factory.mktemp("rendered") / f"{answer_set}-{version}"
-            cache[version, answer_set] = copy_platform(release_template, destination, ANSWER_SETS[answer_set], vcs_ref=version)
+            answers = ANSWER_SETS[answer_set]
+            if Version(version) >= Version("0.4.0"):  # the answers 0.4.0 adds (earlier releases refuse unknown cluster fields)
+                answers = {**answers, **UPDATE_DATA.get(answer_set, {})}
+            cache[version, answer_set] = copy_platform(release_template, destination, answers, vcs_ref=version)
         return cache[version, answer_set]
 
     return _rendered
@@ -293,7 +302,7 @@ def test_update_from_every_release_loses_no_edited_line(release_template: Path, 
     markers = edit_by_hand(project, version)
     git(project, "commit", "-qam", "edits by hand")
 
-    reported = update(project)
+    reported = update(project, data=UPDATE_DATA.get(answer_set, {}))
     answers_after = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers_after["_commit"] == str(WORKING_TREE)
     conflicts = {line.split("\t")[1] for line in git(project, "ls-files", "-u").splitlines()}
@@ -349,3 +358,29 @@ def test_an_edited_file_the_template_dropped_refuses_the_update(rendered: Render
     update(project)
     assert (project / "scripts/our_checks.py").read_text().endswith("# our own check\n")
     assert not (project / "scripts/check_mesh.py").exists()
+
+
+@pytest.mark.slow
+def test_a_multi_cluster_repo_of_the_last_release_gives_api_servers_and_root_in_its_update(rendered: Rendered, tmp_path: Path) -> None:
+    """0.4.0 needs each cluster's API server and a pinned root with several clusters: a plain update of such a repo
+    is refused before anything is written, naming the answer and the fix; with both given it updates and passes."""
+    from copier.errors import UserMessageError
+
+    from istio_gitops_check.platform_check import check, summary
+
+    project = generated_at(rendered, str(RELEASED[-1].version), "two-networks", tmp_path / "platform")
+    head = git(project, "rev-parse", "HEAD")
+    with pytest.raises(UserMessageError) as refused:
+        update(project)
+    assert "cluster 'east-1': api_server is missing" in refused.value.message
+    assert "--data 'clusters=...'" in refused.value.message
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == "" and git(project, "rev-parse", "HEAD") == head
+    # A new question whose default fails: through the API copier raises its own ValueError (the CLI prints the line).
+    with pytest.raises(ValueError, match="mesh_root_ca_pem: a mesh of 2 clusters needs one pinned root"):
+        update(project, data={"clusters": UPDATE_DATA["two-networks"]["clusters"]})
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    update(project, data=UPDATE_DATA["two-networks"])
+    assert (project / "mesh/trust/root-ca.pem").read_text().endswith(MESH_ROOT_PEM)
+    assert "server: https://api.west-2.example.com:6443" in (project / "mesh/clusters/west-2/remote-secrets/push-remote-secret.yaml").read_text()
+    report = check(project)
+    assert report.ok, summary(report)

@@ -86,7 +86,8 @@ def test_remote_secrets_are_their_own_pruned_unit_that_nothing_waits_for(three) 
             assert {"istio-base", "istio-cni", "mesh-certificates", "istiod-1-31-1"} <= _flux_waits_for(units, "remote-secrets")
             assert not any("remote-secrets" in _flux_waits_for(units, name) for name in units), "nothing waits for peers"
             assert "mesh-certificates" in _flux_waits_for(units, "istiod-1-31-1")
-            assert _flux_waits_for(units, "istio-base") == set() and _flux_waits_for(units, "mesh-certificates") == {"istio-base"}
+            assert _flux_waits_for(units, "istio-base") == set() and _flux_waits_for(units, "mesh-certificates") == {"istio-base", "cert-manager"}
+            assert "external-secrets" in _flux_waits_for(units, "remote-secrets"), "ExternalSecrets and PushSecrets need its CRDs"
 
 
 def test_the_remote_secrets_project_allows_only_remote_secret_objects_in_istio_system(render) -> None:
@@ -156,8 +157,8 @@ BREAKS: dict[str, tuple[str, str, Breakage, str]] = {
     "flux remote secrets before istiod": (
         "flux", "Flux install order",
         lambda r: replace(r / "clusters/eu-1/istio-control-plane.yaml",
-                          "    - name: istiod-1-31-1\n  interval: 10m\n  retryInterval: 2m\n  timeout: 10m\n  prune: true\n  wait: false\n",
-                          "    - name: mesh-certificates\n  interval: 10m\n  retryInterval: 2m\n  timeout: 10m\n  prune: true\n  wait: false\n"),
+                          "    - name: istiod-1-31-1\n    - name: external-secrets\n  interval: 10m\n",
+                          "    - name: mesh-certificates\n    - name: external-secrets\n  interval: 10m\n"),
         "Kustomization remote-secrets must depend on istio-cni, istiod-1-31-1"),
     "flux istiod without its certificates": (
         "flux", "Flux install order",
@@ -300,7 +301,7 @@ def test_the_model_shows_the_old_layout_blocking(render, editable_copy) -> None:
 
 # -- the move, through a real copier update from the last release -----------------------------------------
 
-from tests.test_releases import RELEASED, generated_at, release_template, rendered  # noqa: E402,F401 (fixtures)
+from tests.test_releases import RELEASED, UPDATE_DATA, generated_at, release_template, rendered  # noqa: E402,F401 (fixtures)
 from tests.test_releases import update as update_to_working_tree  # noqa: E402
 
 
@@ -313,7 +314,7 @@ def test_edited_remote_secrets_move_into_their_unit_on_update(rendered, tmp_path
     old.write_text(old.read_text().replace("refreshInterval: 1h", "refreshInterval: 15m"))
     git(project, "commit", "-qam", "refresh remote secrets more often")
 
-    assert update_to_working_tree(project) is False, "no conflict"
+    assert update_to_working_tree(project, data=UPDATE_DATA["two-networks"]) is False, "no conflict"
 
     moved = project / "mesh/clusters/east-1/remote-secrets/remote-secrets.yaml"
     assert not old.exists() and "refreshInterval: 15m" in moved.read_text()
