@@ -19,6 +19,7 @@ import yaml
 from istio_gitops_check import guardrails, rendered_platform
 from istio_gitops_check.addon_charts import pin_problem
 from istio_gitops_check.platform_check import check
+from tests.engine_bootstrap import FreshCluster, argocd_bootstrap, flux_bootstrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TWO_NETWORKS = {
@@ -292,69 +293,17 @@ def test_cluster_admins_own_the_addons(render) -> None:
     assert not any(line.startswith("/addons/") and settings["cluster_admin_group"] not in line for line in lines)
 
 
-# -- a fresh cluster, nothing installed but the engine ------------------------------------------------------
-#
-# A unit fails while an object's API group has no CRD yet (only the add-ons' groups are modelled: Istio's come with
-# the base chart in the first wave); an add-on's unit, once healthy, brings its chart's
-# API groups (and, for istio-csr, the CA server istiod of that mode calls). Argo CD syncs one wave at a time and
-# stops at one that is not healthy; Flux applies a Kustomization once everything it depends on is Ready.
+# -- a fresh cluster, nothing installed but the engine (tests/engine_bootstrap.py) ---------------------------------
+# Only the add-ons' API groups are modelled (Istio's come with the base chart in the first wave); each add-on's unit,
+# once healthy, serves its chart's groups, and istio-csr the CA server istiod calls in that mode.
 
-PROVIDES = {"cert-manager": {"cert-manager.io", "acme.cert-manager.io"}, "aws-privateca-issuer": {"awspca.cert-manager.io"},
-            "external-secrets": {"external-secrets.io"}, "cert-manager-istio-csr": {"istio-csr"}}
+PROVIDES = {"cert-manager": frozenset({"cert-manager.io", "acme.cert-manager.io"}), "aws-privateca-issuer": frozenset({"awspca.cert-manager.io"}),
+            "external-secrets": frozenset({"external-secrets.io"}), "cert-manager-istio-csr": frozenset({"istio-csr"})}
 
 
-def _needs(platform: rendered_platform.RenderedPlatform, paths: list[str], charts: set[str], ca_mode: str) -> set[str]:
-    objects = [o for p in paths for o in platform.builds.get((platform.root / p.removeprefix("./")).resolve(), [])]
-    groups = {str(o.get("apiVersion", "")).rpartition("/")[0] for o in objects if "/" in str(o.get("apiVersion", ""))}
-    addon_groups = set().union(*PROVIDES.values())
-    return (groups & addon_groups) | ({"istio-csr"} if ca_mode == "istio-csr" and "istiod" in charts else set())
-
-
-def _argocd_fresh_bootstrap(platform, cluster: str, ca_mode: str) -> set[str]:
-    parent = next(a for a in platform.unique_objects if a.get("kind") == "Application" and a["metadata"]["name"] == f"platform-{cluster}")
-    waves: dict[int, list[dict]] = {}
-    for child in guardrails._argocd_children(platform, parent):
-        waves.setdefault(int(child["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(child)
-    available: set[str] = set()
-    healthy: set[str] = set()
-    for wave in sorted(waves):
-        blocked = False
-        for child in waves[wave]:
-            sources = child["spec"].get("sources", []) + ([child["spec"]["source"]] if "source" in child["spec"] else [])
-            charts = {s["chart"] for s in sources if "chart" in s}
-            needs = _needs(platform, [s["path"] for s in sources if "path" in s and "chart" not in s], charts, ca_mode)
-            if needs - available or any(o.get("kind") == "ExternalSecret" for p in sources if "path" in p
-                                        for o in platform.builds.get(platform.root / p["path"], [])):
-                blocked = True
-            else:
-                healthy.add(child["metadata"]["name"].removeprefix(f"{cluster}-"))
-        for name in list(healthy):
-            available |= PROVIDES.get(name, set())
-        if blocked:
-            break
-    return healthy
-
-
-def _flux_fresh_bootstrap(platform, cluster: str, ca_mode: str) -> set[str]:
-    units = {o["metadata"]["name"]: o for d, objects in platform.builds.items() if platform.relative(d) == f"clusters/{cluster}"
-             for o in objects if o.get("kind") == "Kustomization" and o["metadata"]["name"] != "flux-system"}
-    ready: set[str] = set()
-    available: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name, unit in units.items():
-            spec = unit["spec"]
-            if name in ready or not {d["name"] for d in spec.get("dependsOn", [])} <= ready:
-                continue
-            objects = platform.builds.get((platform.root / spec["path"].removeprefix("./")).resolve(), [])
-            charts = {o["spec"]["chart"]["spec"]["chart"] for o in objects if o.get("kind") == "HelmRelease"}
-            needs = _needs(platform, [spec["path"]], charts, ca_mode)
-            if not needs - available:
-                ready.add(name)
-                available |= PROVIDES.get(name, set())
-                changed = True
-    return ready
+def fresh_cluster(ca_mode: str) -> FreshCluster:
+    return FreshCluster(lacking=frozenset().union(*PROVIDES.values()), provides=PROVIDES,
+                        istiod_needs=frozenset({"istio-csr"}) if ca_mode == "istio-csr" else frozenset())
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -362,10 +311,10 @@ def _flux_fresh_bootstrap(platform, cluster: str, ca_mode: str) -> set[str]:
 def test_a_fresh_cluster_installs_everything_in_one_pass(ca_mode: str, engine: str, render) -> None:
     platform = rendered_platform.load(render(answers(ca_mode, engine)))
     if engine == "argocd":
-        healthy = _argocd_fresh_bootstrap(platform, "a", ca_mode)
+        healthy = argocd_bootstrap(platform, "platform-a", "a", fresh_cluster(ca_mode))
         assert {"mesh-certificates", "istiod-1-31-1", "teams", *EXPECTED[ca_mode]} <= healthy, healthy
     else:
-        ready = _flux_fresh_bootstrap(platform, "a", ca_mode)
+        ready = flux_bootstrap(platform, "a", fresh_cluster(ca_mode))
         assert {"mesh-certificates", "istiod-1-31-1", "tenants", "remote-secrets", *EXPECTED[ca_mode]} <= ready, ready
 
 
@@ -373,7 +322,7 @@ def test_an_addon_moved_after_its_user_stops_the_bootstrap(render, editable_copy
     """What the guardrail prevents: cert-manager in the certificates' wave leaves them without their CRDs."""
     root = editable_copy(render(answers("aws-pca", "argocd")))
     replace(root / "clusters/a/addons.yaml", 'sync-wave: "-3"', 'sync-wave: "1"', 1)
-    healthy = _argocd_fresh_bootstrap(rendered_platform.load(root), "a", "aws-pca")
+    healthy = argocd_bootstrap(rendered_platform.load(root), "platform-a", "a", fresh_cluster("aws-pca"))
     assert "mesh-certificates" not in healthy and "istiod-1-31-1" not in healthy
 
 
