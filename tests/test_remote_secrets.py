@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 from istio_gitops_check import guardrails, rendered_platform
-from istio_gitops_check.kubernetes_kinds import group_of
 from istio_gitops_check.platform_check import check, summary
 from tests.conftest import git
 from tests.engine_bootstrap import FreshCluster, argocd_bootstrap, flux_bootstrap
