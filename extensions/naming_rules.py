@@ -97,6 +97,8 @@ FIXED_NAMESPACE_OWNERS = {
     "default": "Kubernetes",
     "flux-system": "Flux",
     "cert-manager": "cert-manager (the mesh's certificates)",
+    # Reserved whatever the CA mode: the team snapshot does not carry ca_mode, and a platform may switch to aws-pca.
+    "aws-privateca-issuer": "aws-privateca-issuer (AWS Private CA for the mesh's certificates)",
     "example": "the example app under apps/",
 }
 PREFIX_OWNERS = {"kube-": "Kubernetes", "istio-": "Istio (control plane, mesh config, CNI and gateways)"}

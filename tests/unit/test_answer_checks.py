@@ -156,6 +156,7 @@ def test_argocd_namespaces(value: str) -> None:
         ("kube-system", "Kubernetes"), ("kube-public", "Kubernetes"), ("kube-anything", "Kubernetes"),
         ("default", "Kubernetes"), ("flux-system", "Flux"), ("cert-manager", "cert-manager"),
         ("example", "the example app"), ("external-secrets", "external-secrets"),
+        ("aws-privateca-issuer", "aws-privateca-issuer"),
     ],
 )
 def test_argocd_namespace_of_another_part_of_the_platform_is_refused(value: str, owner: str) -> None:
@@ -382,7 +383,7 @@ def test_team_platform_is_not_compared_where_the_platform_file_is_unreadable() -
                                                   ("istio-config", "Istio"), ("kube-node-lease", "Kubernetes"),
                                                   ("default", "Kubernetes"), ("flux-system", "Flux"),
                                                   ("cert-manager", "cert-manager"), ("external-secrets", "external-secrets"),
-                                                  ("example", "the example app")])
+                                                  ("aws-privateca-issuer", "aws-privateca-issuer"), ("example", "the example app")])
 def test_team_cannot_claim_a_platform_namespace(tmp_path: Path, namespace: str, owner: str) -> None:
     message = team_checks.team_namespaces_problem([namespace], "shop", tmp_path, SNAPSHOT)
     assert message.startswith(f"namespace '{namespace}' belongs to the platform ({owner}") and "choose a namespace" in message
