@@ -10,25 +10,29 @@ this list; the checker judges the rendered repo on its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
-JETSTACK = "https://charts.jetstack.io"
+# chart -> its upstream chart repository: one file, read here and by the check (istio_gitops_check/addon_charts.py).
+REPOSITORIES: dict[str, str] = json.loads(
+    (Path(__file__).resolve().parent.parent / "istio_gitops_check" / "addon_repositories.json").read_text())
 ADDONS: dict[str, dict[str, object]] = {
     "cert-manager": {
-        "chart": "cert-manager", "repository": JETSTACK, "repository_name": "jetstack", "version": "v1.21.1",
+        "chart": "cert-manager", "repository": REPOSITORIES["cert-manager"], "repository_name": "jetstack", "version": "v1.21.1",
         "namespace": "cert-manager", "needs": (),
     },
     "external-secrets": {
-        "chart": "external-secrets", "repository": "https://charts.external-secrets.io", "repository_name": "external-secrets",
+        "chart": "external-secrets", "repository": REPOSITORIES["external-secrets"], "repository_name": "external-secrets",
         "version": "2.9.0", "namespace": "external-secrets", "needs": (),
     },
     "aws-privateca-issuer": {
-        "chart": "aws-privateca-issuer", "repository": "https://cert-manager.github.io/aws-privateca-issuer",
+        "chart": "aws-privateca-issuer", "repository": REPOSITORIES["aws-privateca-issuer"],
         "repository_name": "aws-privateca-issuer", "version": "v1.9.0", "namespace": "aws-privateca-issuer",
         "needs": ("cert-manager",),
     },
     "cert-manager-istio-csr": {
-        "chart": "cert-manager-istio-csr", "repository": JETSTACK, "repository_name": "jetstack", "version": "v0.17.0",
+        "chart": "cert-manager-istio-csr", "repository": REPOSITORIES["cert-manager-istio-csr"], "repository_name": "jetstack", "version": "v0.17.0",
         "namespace": "cert-manager", "needs": ("cert-manager",),
     },
 }

@@ -8,18 +8,15 @@ Each must be installed before its first user; an add-on another team runs has no
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from istio_gitops_check.rendered_platform import ISTIO_CHARTS as ISTIO_CHARTS_URL
 
 ISTIO_CHART_NAMES = frozenset({"base", "istiod", "gateway", "cni"})
-# chart -> the upstream repository it is pinned from.
-ADDON_REPOSITORIES = {
-    "cert-manager": "https://charts.jetstack.io",
-    "cert-manager-istio-csr": "https://charts.jetstack.io",
-    "external-secrets": "https://charts.external-secrets.io",
-    "aws-privateca-issuer": "https://cert-manager.github.io/aws-privateca-issuer",
-}
+# chart -> the upstream repository it is pinned from; the template's extensions/platform_addons.py reads the same file.
+ADDON_REPOSITORIES: dict[str, str] = json.loads((Path(__file__).resolve().parent / "addon_repositories.json").read_text())
 ADDON_CHARTS = tuple(ADDON_REPOSITORIES)
 # (earlier, later): steps of one cluster's install order; an add-on step is named after its chart.
 ADDON_ORDER = (
