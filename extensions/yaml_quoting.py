@@ -11,13 +11,13 @@ import re
 
 import yaml
 
-YAML11_BOOLEANS = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+YAML11_BOOLEANS = re.compile(r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF")
 
 
 def yaml_string(value: object) -> str:
     """`value` as a YAML scalar that every reader takes as this string: plain when safe, else quoted."""
     text = str(value)
-    if YAML11_BOOLEANS.match(text):
+    if YAML11_BOOLEANS.fullmatch(text):
         return f'"{text}"'
     dumped = yaml.safe_dump(text, default_flow_style=True, width=100_000).strip()
     return dumped.removesuffix("...").strip()

@@ -51,7 +51,7 @@ VAULT_SERVICE_ACCOUNT = "istio-vault-issuer"  # cert-manager requests this accou
 CERT_MANAGER = {"namespace": "cert-manager", "service_account": "cert-manager"}
 READER_ACCOUNT = "istio-reader-service-account"  # rendered by Istio's base chart; the istiod chart binds its ClusterRole
 READER_TOKEN = "istio-reader-service-account-token"
-ARN = re.compile(r"^arn:aws[a-z-]*:acm-pca:(?P<region>[a-z0-9-]+):\d{12}:certificate-authority/[0-9a-f-]+$")
+ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:(?P<region>[a-z0-9-]+):[0-9]{12}:certificate-authority/[0-9a-f-]+")
 
 
 def issuer_ref(answers: dict) -> dict:
@@ -96,7 +96,7 @@ def issuer_documents(answers: dict) -> list[dict]:
     if mode == "aws-pca":
         arn = answers["ca_aws_pca_arn"]
         return [{"apiVersion": "awspca.cert-manager.io/v1beta1", "kind": "AWSPCAClusterIssuer",
-                 "metadata": {"name": "istio-aws-pca"}, "spec": {"arn": arn, "region": ARN.match(arn)["region"]}}]
+                 "metadata": {"name": "istio-aws-pca"}, "spec": {"arn": arn, "region": ARN.fullmatch(arn)["region"]}}]
     if mode == "vault":
         return [{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": VAULT_ISSUER},
                  "spec": {"vault": {"server": answers["ca_vault_server"], "path": answers["ca_vault_pki_path"],

@@ -14,14 +14,15 @@ import pytest
 import yaml
 from copier import run_update
 
+from tests.changelog import read_releases
 from tests.conftest import REPO, copy_platform, git, init_repo
 from istio_gitops_check.platform_check import check, summary
 
 sys.path.insert(0, str(REPO / "hooks"))
 from answers_migration import migrate, migrate_file  # noqa: E402
 
-# The last template commit with the single `istio_version` question (tagged 0.1.0).
-BEFORE_RENAME = "09c06692c9118b82a6791e2b6764ba7923466da3"
+# The last template release with the single `istio_version` question: 0.1.0, its commit as CHANGELOG.md records it.
+BEFORE_RENAME = next(r.commit for r in read_releases() if str(r.version) == "0.1.0")
 
 
 def test_migrate_rewrites_the_old_answer() -> None:
