@@ -81,14 +81,28 @@ def _shown(answers: Mapping, key: str) -> str:
 TEAM_NAME_MAX = 30
 
 
+# {text of a team's answers file: its answers}: copier renders the team validators more than once per run (a team
+# update checks the namespaces twice), and each check parsed every other team's answers file again. Keyed by the
+# text, read each time (cheap): what is parsed is always what the file holds now.
+_PARSED: dict[str, dict] = {}
+
+
+def _team_answers(path: Path) -> dict:
+    """A team's answers file, parsed once per distinct content in this process."""
+    text = path.read_text()
+    if text not in _PARSED:
+        # libyaml where PyYAML has it: the pure-Python loader cost ~1.3 ms per onboarded team per check
+        _PARSED[text] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return _PARSED[text]
+
+
 def other_teams(destination: str | Path, team: str) -> dict[str, dict]:
     """Answers of every team onboarded in the destination repo except `team`."""
     found = {}
     for path in sorted(Path(destination).glob(".copier/team-*.yml")):
         name = path.name.removeprefix("team-").removesuffix(".yml")
         if name != team:
-            # libyaml where PyYAML has it: the pure-Python loader cost ~1.3 ms per onboarded team per check
-            found[name] = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+            found[name] = _team_answers(path)
     return found
 
 

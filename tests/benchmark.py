@@ -34,10 +34,21 @@ from tests.test_canary_upgrade import START, STEPS  # noqa: E402
 from istio_gitops_check import kustomize_render  # noqa: E402
 from istio_gitops_check.platform_check import check  # noqa: E402
 
-THREE_CLUSTERS = {
+MESH_ROOT = Path(__file__).resolve().parent / "fixtures" / "mesh-root-ca.pem"
+
+
+def multi_cluster(answers: dict) -> dict:
+    """The answers with what several clusters require: each cluster's api_server and the pinned mesh root."""
+    clusters = [{"api_server": f"https://api.{c['name']}.example.com:6443", **c} for c in answers.get("clusters", [])]
+    if len(clusters) < 2:
+        return answers
+    return {"mesh_root_ca_pem": MESH_ROOT.read_text(), **answers, "clusters": clusters}
+
+
+THREE_CLUSTERS = multi_cluster({
     "gateways_enabled": ["ingress", "egress", "eastwest"],
-    "clusters": [{"name": f"c{i}", "network": f"n{i}", "api_server": f"https://api.c{i}.example.com:6443"} for i in range(3)],
-}
+    "clusters": [{"name": f"c{i}", "network": f"n{i}"} for i in range(3)],
+})
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -47,7 +58,7 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def canary_times(template: Path, workdir: Path, engine: str) -> list[float]:
-    project = copy_platform(template, workdir / f"canary-{engine}", {**START, "gitops_engine": engine})
+    project = copy_platform(template, workdir / f"canary-{engine}", multi_cluster({**START, "gitops_engine": engine}))
     init_repo(project, "start")
     times = []
     for step, answers in STEPS:
@@ -87,8 +98,8 @@ def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> 
     """A platform with `clusters` clusters on two networks, all gateways, and `teams` teams on every cluster."""
     from copier import run_copy
 
-    answers = {"gateways_enabled": ["ingress", "egress", "eastwest"],
-               "clusters": [{"name": f"c{i}", "network": f"n{i % 2}", "api_server": f"https://api.c{i}.example.com:6443"} for i in range(clusters)]}
+    answers = multi_cluster({"gateways_enabled": ["ingress", "egress", "eastwest"],
+                             "clusters": [{"name": f"c{i}", "network": f"n{i % 2}"} for i in range(clusters)]})
     copy_platform(template, destination, answers)
     git(destination, "init", "-q", "-b", "main")
     git(destination, "config", "gc.auto", "0")  # no background gc while the repo is copied for each run
@@ -110,6 +121,9 @@ def team_operation_times(template: Path, workdir: Path, shape: str, repeat: int)
     for run in range(repeat):
         project = workdir / f"teams-{shape}-{run}"
         shutil.copytree(source, project, symlinks=True)
+        # The copy changed every file's inode and ctime, so git's index no longer vouches for any file and the first
+        # `git status` would re-read and hash the whole repo (~0.1 s at 20x50); a user's clone has a fresh index.
+        git(project, "update-index", "-q", "--refresh")
         onboarding.append(timed(lambda: run_copy(str(template), project, data={"scope": "team", "team_name": "newcomer"},
                                                  defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)))
         init_repo(project, "newcomer")
