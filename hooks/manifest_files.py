@@ -31,7 +31,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     """Multi-line text (a PEM certificate, a templated kubeconfig) as a literal block, as people write it."""
     if "\n" in value and value.endswith("\n") and not any(line != line.rstrip() for line in value.split("\n")):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    style = '"' if YAML11_BOOLEANS.match(value) else None
+    style = '"' if YAML11_BOOLEANS.fullmatch(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
