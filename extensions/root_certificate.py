@@ -108,18 +108,14 @@ def root_pem_problem(value: object, field: str = "mesh_root_ca_pem") -> str:
     return ""
 
 
-def normalized_pem(value: str) -> str:
-    """The certificates alone, one block after another, each ending in a newline: the form written to Git."""
-    return "".join(f"-----BEGIN CERTIFICATE-----\n{chr(10).join(_lines(''.join(b[2].split())))}\n-----END CERTIFICATE-----\n"
-                   for b in PEM_BLOCK.finditer(value))
-
-
-def _lines(body: str) -> list[str]:
-    return [body[i:i + 64] for i in range(0, len(body), 64)]
-
-
 def pem_certificates(value: str) -> list[str]:
-    """Each certificate of normalized PEM text on its own (one meshConfig.caCertificates entry per root)."""
-    return [f"-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----\n"
-            for body in normalized_pem(value or "").split("-----BEGIN CERTIFICATE-----")[1:]
-            for body in [body.split("-----END CERTIFICATE-----")[0]]]
+    """Each certificate block of `value` on its own, in the form written to Git: 64-character lines, each block
+    ending in a newline (one meshConfig.caCertificates entry per root)."""
+    bodies = ("".join(block[2].split()) for block in PEM_BLOCK.finditer(value or ""))
+    return ["-----BEGIN CERTIFICATE-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+            + "\n-----END CERTIFICATE-----\n" for body in bodies]
+
+
+def normalized_pem(value: str) -> str:
+    """The certificates alone, one block after another: the form written to Git."""
+    return "".join(pem_certificates(value))

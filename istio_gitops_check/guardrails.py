@@ -14,6 +14,7 @@ from collections.abc import Callable
 import yaml
 
 from istio_gitops_check import cross_cluster, mesh_trust, revision_tag_ownership
+from istio_gitops_check.mesh_trust import CERTIFICATE, MESH_ROOT_FILE, certificate_bodies
 from istio_gitops_check.addon_charts import ADDON_CHARTS, ADDON_ORDER, addon_step, expected_repository, pin_problem
 from istio_gitops_check.admission_model import admission_problems
 from istio_gitops_check.chart_written_labels import values_restate_chart_written_labels
@@ -26,12 +27,10 @@ from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
 HEADER = "# Managed by istio-gitops-template (copier): your edits survive `copier update`."
-KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
 PRIVATE_KEY_OR_TOKEN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
-CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----")
-# The mesh's pinned root(s), public: the only certificates the repository may hold (meshConfig.caCertificates,
-# istio-csr's root ConfigMap and the answers file repeat them).
-MESH_ROOT_FILE = "mesh/trust/root-ca.pem"
+# Any kind of PEM certificate block; only plain CERTIFICATE blocks of the pinned root(s) (mesh_trust.MESH_ROOT_FILE,
+# repeated by meshConfig.caCertificates, istio-csr's root ConfigMap and the answers file) may be in the repository.
+CERTIFICATE_HEADER = re.compile(r"-----BEGIN [A-Z ]*CERTIFICATE-----")
 # A Secret in Git is only ever a request for a service account token: Kubernetes fills it in the cluster.
 TOKEN_REQUEST_TYPE = "kubernetes.io/service-account-token"
 ISTIO_SYSTEM_CHARTS = frozenset({"base", "istiod"})
@@ -288,10 +287,6 @@ def is_token_request(obj: dict) -> bool:
             and not obj.get("data") and not obj.get("stringData") and set(obj) <= {"apiVersion", "kind", "metadata", "type"})
 
 
-def _certificate_bodies(text: str) -> set[str]:
-    return {"".join(body.split()) for body in CERTIFICATE_BLOCK.findall(text)}
-
-
 def no_key_material(platform: RenderedPlatform) -> list[str]:
     """No private key or token anywhere in the repository; no certificate but the pinned root(s) of
     mesh/trust/root-ca.pem; no Secret but a service account token request (no data: Kubernetes fills it)."""
@@ -299,13 +294,13 @@ def no_key_material(platform: RenderedPlatform) -> list[str]:
                 f"{TOKEN_REQUEST_TYPE}, the account in its annotation, no data)"
                 for obj in platform.unique_objects if obj.get("kind") == "Secret" and not is_token_request(obj)]
     root_file = platform.root / MESH_ROOT_FILE
-    pinned = _certificate_bodies(platform.text(root_file)) if root_file in platform.files else set()
+    pinned = certificate_bodies(platform.text(root_file)) if root_file in platform.files else frozenset()
     for path in platform.files:
         text = platform.text(path)
         if PRIVATE_KEY_OR_TOKEN.search(text):
             problems.append(f"{platform.relative(path)}: contains a PEM private key or token; never put one in Git")
-        elif KEY_MATERIAL.search(text) and (text.count("-----BEGIN") != len(CERTIFICATE_BLOCK.findall(text))
-                                           or not _certificate_bodies(text) <= pinned):
+        elif CERTIFICATE_HEADER.search(text) and (text.count("-----BEGIN") != len(CERTIFICATE.findall(text))
+                                                 or not certificate_bodies(text) <= pinned):
             problems.append(f"{platform.relative(path)}: contains a certificate that is not the mesh's pinned root "
                             f"({MESH_ROOT_FILE}); only the public root may live in Git")
         if re.search(r"^kind:\s*Secret\s*$", text, re.MULTILINE):
