@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, resource_of
 from istio_gitops_check.persona_boundaries import IncludeGraph
 from istio_gitops_check.rbac_reach import can
-from istio_gitops_check.rendered_platform import RenderedPlatform
+from istio_gitops_check.rendered_platform import RenderedPlatform, application_sources
 
 CLUSTER_ADMIN = ("flux-system", "kustomize-controller")
 
@@ -57,7 +57,7 @@ def argocd_units(platform: RenderedPlatform, graph: IncludeGraph) -> list[Engine
         spec = app.get("spec", {})
         project = projects.get(spec.get("project"), {})
         cluster = str(spec.get("destination", {}).get("name", ""))
-        paths = [platform.root / s["path"] for s in spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+        paths = [platform.root / s["path"] for s in application_sources(spec)
                  if "path" in s and "chart" not in s]
         files: set[str] = set()
         for path in paths:

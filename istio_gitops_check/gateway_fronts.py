@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform, cluster_entry_points
+from istio_gitops_check.rendered_platform import HelmRelease, RenderedPlatform, application_sources, cluster_entry_points
 
 CHART_DEFAULT_LABELS = {"istio.io/dataplane-mode": "none"}
 
@@ -112,7 +112,7 @@ def _unit_paths(platform: RenderedPlatform) -> dict[tuple[str, object], str]:
         api = str(obj.get("apiVersion", ""))
         if obj.get("kind") == "Application" and api.startswith("argoproj.io/"):
             cluster = str(spec.get("destination", {}).get("name", ""))
-            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+            for source in application_sources(spec):
                 if "path" in source and "chart" not in source:
                     units[(cluster, (platform.root / source["path"]).resolve())] = f"Application {obj['metadata']['name']}"
         if obj.get("kind") == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):

@@ -22,7 +22,7 @@ from istio_gitops_check.external_authorization import providers_declared_problem
 from istio_gitops_check.gateway_fronts import gateway_fronts_problems
 from istio_gitops_check.kubernetes_kinds import CLUSTER_SCOPED_KINDS, group_of, kind_name
 from istio_gitops_check.rbac_reach import ALL_NAMESPACES, can, grants
-from istio_gitops_check.rendered_platform import RenderedPlatform
+from istio_gitops_check.rendered_platform import RenderedPlatform, application_sources
 from istio_gitops_check.sidecar_injection import Injection
 
 ROOT_NAMESPACE = "istio-config"
@@ -391,7 +391,7 @@ def argocd_projects_confine_applications(platform: RenderedPlatform) -> list[str
         )
         if not allowed:
             problems.append(f"{platform.origin(app)}: Application {name}: destination {dest} is not allowed by project {spec.get('project')}")
-        sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+        sources = application_sources(spec)
         for source in sources:
             if source.get("repoURL") not in project.get("sourceRepos", []):
                 problems.append(f"{platform.origin(app)}: Application {name}: source {source.get('repoURL')} is not in the project's sourceRepos")
@@ -449,7 +449,7 @@ def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
     for app in platform.unique_objects:
         if app.get("kind") == "Application":
             spec = app.get("spec", {})
-            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+            for source in application_sources(spec):
                 if "path" in source:
                     synced.add((platform.root / source["path"]).resolve())
     for kustomization in _flux_kustomizations(platform):
@@ -464,11 +464,11 @@ def every_entry_point_is_synced(platform: RenderedPlatform) -> list[str]:
 def _sync_step(spec: dict, applied_groups: frozenset[str] = frozenset()) -> str | None:
     """Which step of the install order an Application performs, judged by what it deploys (its charts, paths and
     the API groups its paths build)."""
-    sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+    sources = application_sources(spec)
     charts = {s.get("chart") for s in sources if "chart" in s}
     paths = [s.get("path", "") for s in sources if "path" in s]
-    if addon_step(charts):
-        return addon_step(charts)
+    if step := addon_step(charts):
+        return step
     if charts & {"base", "cni"} or any(p.startswith("gateways/namespaces/") for p in paths):
         return "istio-base"  # CRDs, the CNI node agent, and the namespaces everything else installs into
     if "external-secrets.io" in applied_groups or any(REMOTE_SECRETS_PATH.fullmatch(p) for p in paths):
@@ -492,7 +492,7 @@ def _sync_step(spec: dict, applied_groups: frozenset[str] = frozenset()) -> str 
 
 def _application_groups(platform: RenderedPlatform, spec: dict) -> frozenset[str]:
     """The API groups of the objects an Application's Git paths build (its charts' objects not included)."""
-    sources = spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+    sources = application_sources(spec)
     return frozenset(group_of(str(o.get("apiVersion", ""))) for s in sources if "path" in s and "chart" not in s
                      for o in platform.builds.get(platform.root / s["path"], []))
 
@@ -500,7 +500,7 @@ def _application_groups(platform: RenderedPlatform, spec: dict) -> frozenset[str
 def _argocd_children(platform: RenderedPlatform, app: dict) -> list[dict]:
     """The Applications an Application renders from its Git paths."""
     spec = app.get("spec", {})
-    return [o for s in spec.get("sources", []) + ([spec["source"]] if "source" in spec else [])
+    return [o for s in application_sources(spec)
             if "path" in s and "chart" not in s for o in platform.builds.get(platform.root / s["path"], [])
             if o.get("kind") == "Application" and str(o.get("apiVersion", "")).startswith("argoproj.io/")]
 
@@ -563,8 +563,8 @@ def _flux_step(kustomization: dict, applied_groups: frozenset[str] = frozenset()
     name = kustomization["metadata"]["name"]
     if kustomization["metadata"].get("namespace") != "flux-system" or name == "flux-system":
         return None
-    if addon_step(charts):
-        return addon_step(charts)
+    if step := addon_step(charts):
+        return step
     if name in ("istio-base", "istio-cni"):
         return "istio-base"
     if "external-secrets.io" in applied_groups or REMOTE_SECRETS_PATH.fullmatch(path):
@@ -617,9 +617,7 @@ def flux_kustomizations_well_formed(platform: RenderedPlatform) -> list[str]:
         if "external-secrets.io" in groups and spec.get("wait") is not False:
             problems.append(f"{where}: applies remote secrets (ExternalSecrets) with wait on: it is not Ready until every "
                             "peer has joined; set wait: false")
-        installs_base = any(o.get("kind") == "HelmRelease" and o.get("spec", {}).get("chart", {}).get("spec", {}).get("chart") == "base"
-                            for o in _kustomization_objects(platform, kustomization))
-        if installs_base and groups & ADDON_GROUPS:
+        if "base" in _kustomization_charts(platform, kustomization) and groups & ADDON_GROUPS:
             problems.append(f"{where}: installs Istio's CRDs and also objects of add-on CRDs ({', '.join(sorted(groups & ADDON_GROUPS))}): "
                             "a missing add-on would stop Istio's own install; give them their own Kustomization")
         source = spec.get("sourceRef", {})

@@ -461,7 +461,7 @@ def cluster_entry_points(platform: RenderedPlatform) -> dict[str, list[Path]]:
         if obj.get("kind") == "Application" and str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
             spec = obj.get("spec", {})
             cluster = str(spec.get("destination", {}).get("name", ""))
-            for source in spec.get("sources", []) + ([spec["source"]] if "source" in spec else []):
+            for source in application_sources(spec):
                 path = (platform.root / str(source.get("path", ""))).resolve() if "path" in source else None
                 if cluster and path in platform.builds:
                     found.setdefault(cluster, set()).add(path)
