@@ -12,13 +12,17 @@ recorded answer (it then drops it; extensions/recorded_answers.py refuses the up
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
 from jinja2 import pass_context
 from jinja2.runtime import Context
+
+from team_update_index import restore_index
 
 
 class AnswerRefused(SystemExit):
@@ -31,6 +35,9 @@ def refuse_or_report(context: Context, problem: str, question: str) -> str:
     traceback: under the copier CLI, for an answer from --data or a default taken under --defaults."""
     if not problem:
         return problem
+    destination = _conf(context, "dst_path")
+    if destination:
+        restore_index(Path(str(destination)), os.getpid())  # a refused team update must not leave its index narrowed
     cli, checking_default = copier_callers()
     if cli and (answer_from_data(context.get(question), _conf(context, "data"), question)
                 or (checking_default and _conf(context, "defaults") is True)):

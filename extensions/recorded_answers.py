@@ -12,6 +12,7 @@ switched GitOps engine).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any
 import yaml
 from jinja2 import pass_context
 from jinja2.runtime import Context
+
+from team_update_index import restore_index
 
 GUARD = "recorded_answers_kept"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: ~10x faster on copier.yml
@@ -124,6 +127,7 @@ def refuse_replaced_answers(context: Context, conf: Any) -> str:
     if problems:
         from copier.errors import UserMessageError
 
+        restore_index(destination, os.getpid())  # a refused team update must not leave its index narrowed
         raise UserMessageError(f"{_refusal_heading(destination)}\n- " + "\n- ".join(problems))
     return ""
 

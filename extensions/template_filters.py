@@ -8,8 +8,10 @@ process, and each must use its own rules.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,9 @@ from types import ModuleType
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SIBLINGS = ("naming_rules", "gitops_identity", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks", "recorded_answers",
+# Loaded with the others (so each template version uses its own), but no filters: it changes the git index.
+HELPERS = ("team_update_index",)
+SIBLINGS = (*HELPERS, "naming_rules", "gitops_identity", "revision_plan", "mesh_model", "answer_checks", "yaml_quoting", "persona_permissions", "git_urls", "team_checks", "recorded_answers",
             "answer_refusal", "shell_quoting", "root_certificate", "platform_addons")
 
 
@@ -64,7 +68,10 @@ class TemplateFilters(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         modules = load_siblings()
-        for module in modules.values():
-            environment.filters.update(public_functions(module))
+        for name, module in modules.items():
+            if name not in HELPERS:
+                environment.filters.update(public_functions(module))
         environment.globals["copier_operation"] = copier_operation
+        # A team update's narrowed index is put back when copier exits, whatever stopped it (team_update_index.py).
+        atexit.register(modules["team_update_index"].restore_pending, os.getpid())
         environment.globals["service_owner_kinds"] = modules["persona_permissions"].service_owner_kinds()

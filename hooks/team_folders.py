@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -35,6 +36,7 @@ from git_urls import flux_git_url  # noqa: E402
 from mesh_model import external_authz, gateway_namespace, host_slug  # noqa: E402
 from persona_permissions import rbac_rules, service_owner_kinds  # noqa: E402
 from team_checks import platform_snapshot  # noqa: E402
+from team_update_index import restore_index  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from manifest_files import kustomization, manifest, write_files  # noqa: E402
@@ -343,6 +345,7 @@ def main(argv: list[str]) -> int:
     data = json.loads(argv[0])
     platform, team = data["platform"], data["team"]
     root = Path.cwd()
+    restore_index(root, os.getppid())  # copier has taken its update snapshot (extensions/team_update_index.py)
     write_files(root, team_files(platform, team))
     return 0
 

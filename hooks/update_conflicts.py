@@ -17,11 +17,15 @@ docs/update.md says why the exit is non-zero.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
+from team_update_index import restore_index, team_of_answers_file, team_pathspecs  # noqa: E402
 
 MARKER = re.compile(r"^(<{7}|>{7})(?: |$)")
 RULE = "=" * 100
@@ -93,16 +97,19 @@ def _git(root: Path, *args: str) -> list[str]:
     return [p for p in done.stdout.split("\0") if p] if done.returncode == 0 else []
 
 
-def scan(root: Path) -> Conflicts | None:
-    """The conflicts in the git work tree at `root` (None when `root` is no git work tree: nothing to compare)."""
+def scan(root: Path, paths: list[str] | None = None) -> Conflicts | None:
+    """The conflicts in the git work tree at `root`, among `paths` (git pathspecs; all by default: a team's update
+    only writes the team's). None when `root` is no git work tree: nothing to compare."""
     top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
     if top.returncode != 0:
         return None
-    unmerged = {line.split("\t", 1)[1] for line in _git(root, "ls-files", "-z", "--unmerged", "--", ".") if "\t" in line}
-    changed = _git(root, "diff", "--name-only", "-z", "--relative", "HEAD", "--")
-    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", ".")
+    within = paths or ["."]
+    unmerged = {line.split("\t", 1)[1] for line in _git(root, "ls-files", "-z", "--unmerged", "--", *within) if "\t" in line}
+    changed = _git(root, "diff", "--name-only", "-z", "--relative", "HEAD", "--", *within)
+    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *within)
     # A `*.rej` ignore rule must not hide a reject (copier itself looks for them among ignored files too).
-    untracked += _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", "*.rej")
+    ignored = _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *(paths or ["*.rej"]))
+    untracked += [path for path in ignored if path.endswith(".rej")]
     candidates = {}
     for path in sorted(set(changed) | set(untracked) | unmerged):
         file = root / path
@@ -119,7 +126,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: update_conflicts.py <answers file>", file=sys.stderr)
         return 2
-    conflicts = scan(Path.cwd())
+    restore_index(Path.cwd(), os.getppid())  # a team update whose own task did not run (--skip-tasks) still had it narrowed
+    team = team_of_answers_file(argv[0])
+    conflicts = scan(Path.cwd(), team_pathspecs(team) if team else None)
     if conflicts is None or not conflicts.files():
         return 0
     print(report(conflicts, argv[0]), file=sys.stderr, flush=True)

@@ -5,7 +5,9 @@
 Baseline: `copier copy` of the defaults. Measured: copy of a three-cluster repo, the platform check,
 and each step of the canary upgrade (docs/upgrade-istio.md) for both engines. Medians of N runs.
 `--team-ops 1x10 --team-ops 20x50` times onboarding one more team and updating one team (`copier update -a
-.copier/team-<name>.yml`) in repos of those shapes, medians of N, each on a fresh copy of the repo.
+.copier/team-<name>.yml`) in repos of those shapes, medians of N, each on a fresh copy of the repo, for a team on
+one cluster (the same team in every shape) and a team on every cluster, and prints each operation's ratio between
+the last and the first shape. `--skip-platform` times only the baseline besides.
 `--large 10x25 --large 20x50` also generates repos with that many clusters and onboarded teams and times the
 platform check on them cold (empty cache: every YAML file linted) and warm (the cache CI and pre-commit keep),
 per kustomization too, which shows whether the check's cost grows linearly.
@@ -95,7 +97,8 @@ def crowded_repo_times(template: Path, workdir: Path, teams: int) -> dict[str, f
 
 
 def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> Path:
-    """A platform with `clusters` clusters on two networks, all gateways, and `teams` teams on every cluster."""
+    """A platform with `clusters` clusters on two networks, all gateways, and `teams` teams: team-0 on the first
+    cluster only, every other team on every cluster (the team scope's default)."""
     from copier import run_copy
 
     answers = multi_cluster({"gateways_enabled": ["ingress", "egress", "eastwest"],
@@ -105,32 +108,68 @@ def large_repo(template: Path, destination: Path, clusters: int, teams: int) -> 
     git(destination, "config", "gc.auto", "0")  # no background gc while the repo is copied for each run
     init_repo(destination, "platform")
     for index in range(teams):  # onboarding wants a clean working tree: one commit per team, as teams would
-        run_copy(str(template), destination, data={"scope": "team", "team_name": f"team-{index}"}, defaults=True,
-                 unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)
+        data = {"scope": "team", "team_name": f"team-{index}", **({"team_clusters": ["c0"]} if index == 0 else {})}
+        run_copy(str(template), destination, data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True,
+                 overwrite=True)
         init_repo(destination, f"team-{index}")
     return destination
 
 
-def team_operation_times(template: Path, workdir: Path, shape: str, repeat: int) -> dict[str, list[float]]:
-    """Onboarding and a team update in a repo of `shape` clusters x teams, each from the same committed state."""
+# The team operations timed in each repo shape. "One cluster" is the same team in every shape, so its ratio between
+# shapes is what the repo's size costs; "every cluster" also grows with the team (20 clusters: 9x its files).
+TEAM_OPERATIONS = (
+    ("onboard a team on one cluster", "onboard", {"team_name": "newcomer-one", "team_clusters": ["c0"]}),
+    ("onboard a team on every cluster", "onboard", {"team_name": "newcomer-all"}),
+    ("update a team on one cluster", "update", {"team_name": "team-0"}),
+    ("update a team on every cluster", "update", {"team_name": "team-1"}),
+)
+
+
+def team_operation_times(template: Path, workdir: Path, shapes: list[str], repeat: int) -> dict[str, list[float]]:
+    """Onboarding and a team update (`copier update -a .copier/team-<name>.yml --defaults`, as the bots run it) in a
+    repo of each shape (clusters x teams), each from the same committed state of a fresh copy. The shapes take turns
+    within each run, so a slower or faster spell of the machine falls on all of them alike."""
     from copier import run_copy
 
-    clusters, teams = (int(n) for n in shape.lower().split("x"))
-    source = large_repo(template, workdir / f"teams-{shape}", clusters, teams)
-    onboarding, update = [], []
+    sources = {}
+    for shape in shapes:
+        clusters, teams = (int(n) for n in shape.lower().split("x"))
+        sources[shape] = (large_repo(template, workdir / f"teams-{shape}", clusters, teams),
+                          f"{clusters} cluster(s) x {teams} teams")
+    times: dict[str, list[float]] = {}
     for run in range(repeat):
-        project = workdir / f"teams-{shape}-{run}"
-        shutil.copytree(source, project, symlinks=True)
-        # The copy changed every file's inode and ctime, so git's index no longer vouches for any file and the first
-        # `git status` would re-read and hash the whole repo (~0.1 s at 20x50); a user's clone has a fresh index.
-        git(project, "update-index", "-q", "--refresh")
-        onboarding.append(timed(lambda: run_copy(str(template), project, data={"scope": "team", "team_name": "newcomer"},
-                                                 defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)))
-        init_repo(project, "newcomer")
-        update.append(timed(lambda: run_update(project, answers_file=".copier/team-team-1.yml", defaults=True, overwrite=True,
-                                               unsafe=True, quiet=True, vcs_ref=VcsRef.CURRENT)))
-    label = f"{clusters} cluster(s) x {teams} teams"
-    return {f"onboard a team, {label}": onboarding, f"team update, {label}": update}
+        for shape, (source, label) in sources.items():
+            project = workdir / f"teams-{shape}-{run}"
+            shutil.copytree(source, project, symlinks=True)
+            # The copy changed every file's inode and ctime, so git's index no longer vouches for any file and the
+            # first `git status` would re-read and hash the whole repo (~0.1 s at 20x50); a user's clone has a fresh
+            # index.
+            git(project, "update-index", "-q", "--refresh")
+            for name, operation, data in TEAM_OPERATIONS:
+                if operation == "onboard":
+                    seconds = timed(lambda: run_copy(str(template), project, data={"scope": "team", **data},
+                                                     defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True))
+                else:
+                    seconds = timed(lambda: run_update(project, answers_file=f".copier/team-{data['team_name']}.yml",
+                                                       defaults=True, overwrite=True, unsafe=True, quiet=True,
+                                                       vcs_ref=VcsRef.CURRENT))
+                git(project, "add", "-A")  # the next operation wants a clean working tree
+                git(project, "commit", "-q", "--allow-empty", "-m", name)
+                times.setdefault(f"{name}, {label}", []).append(seconds)
+            shutil.rmtree(project)
+    return times
+
+
+def team_operation_ratios(results: dict[str, list[float]], shapes: list[str]) -> list[str]:
+    """Per team operation, its median in the largest shape over its median in the smallest (target <= 1.2)."""
+    if len(shapes) < 2:
+        return []
+    labels = [f"{c} cluster(s) x {t} teams" for c, t in ((int(n) for n in s.lower().split("x")) for s in shapes)]
+    lines = []
+    for name, _, _ in TEAM_OPERATIONS:
+        small, large = (statistics.median(results[f"{name}, {label}"]) for label in (labels[0], labels[-1]))
+        lines.append(f"{name}: {large:.2f} s / {small:.2f} s = {large / small:.2f}x ({shapes[-1]} over {shapes[0]})")
+    return lines
 
 
 def large_repo_times(template: Path, workdir: Path, shape: str) -> dict[str, float]:
@@ -155,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teams", type=int, default=0, help="also onboard a team into a repo that already has this many")
     parser.add_argument("--team-ops", action="append", default=[], metavar="CLUSTERSxTEAMS",
                         help="also time onboarding and a team update in a repo of that size (repeatable)")
+    parser.add_argument("--skip-platform", action="store_true", help="time only the baseline and what --teams, --team-ops and --large ask")
     parser.add_argument("--large", action="append", default=[], metavar="CLUSTERSxTEAMS",
                         help="also time the check on a generated repo of that size (repeatable)")
     args = parser.parse_args(argv)
@@ -166,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             work = root / f"run{run}"
             work.mkdir()
             results.setdefault("copy defaults (baseline)", []).append(timed(lambda: copy_platform(template, work / "d", {})))
+            if args.skip_platform:
+                continue
             results.setdefault("copy 3 clusters, all gateways", []).append(timed(lambda: copy_platform(template, work / "t", THREE_CLUSTERS)))
             results.setdefault("platform check, defaults", []).append(timed(lambda: check(work / "d")))
             for engine in ("argocd", "flux"):
@@ -174,9 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.teams:
             for name, seconds in crowded_repo_times(template, root, args.teams).items():
                 results.setdefault(name, []).append(seconds)
-        for shape in args.team_ops:
-            for name, values in team_operation_times(template, root, shape, args.repeat).items():
-                results.setdefault(name, []).extend(values)
+        if args.team_ops:
+            results.update(team_operation_times(template, root, args.team_ops, args.repeat))
         for shape in args.large:
             for name, seconds in large_repo_times(template, root, shape).items():
                 results.setdefault(name, []).append(seconds)
@@ -186,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in results.items():
         median = statistics.median(values)
         print(f"{name:<{width}} {median:>9.2f} {median / baseline:>11.1f}")
+    for line in team_operation_ratios(results, args.team_ops):
+        print(line)
     return 0
 
 

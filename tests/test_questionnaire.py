@@ -260,7 +260,9 @@ def test_cli_team_refusals_are_one_line(template_snapshot: Path, gitops_platform
                       "--data", "team_platform={clusters: [eu-1], istio_revision_tags: [{name: x, version: 1.31.1}]}", cwd=project)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     *copier_says, refusal = done.stderr.splitlines()
-    assert copier_says == ["Keeping template version 1000.0.0"], "copier's own line, and no warning"
+    narrowing = " > Running task 1 of 2: ["  # copier announces the index narrowing step (docs/update.md)
+    assert copier_says[0] == "Keeping template version 1000.0.0", "copier's own line, and no warning"
+    assert len(copier_says) == 2 and copier_says[1].startswith(narrowing) and "team_update_narrowing.py" in copier_says[1]
     assert refusal.startswith("Validation error for question 'team_platform': team_platform: argocd_namespace, clusters,")
     done = copier_cli("copy", "--trust", "--defaults", "--vcs-ref=HEAD", "--overwrite", "--data", "scope=team",
                       "--data", "team_name=checkout", str(template_snapshot), ".", cwd=project)
