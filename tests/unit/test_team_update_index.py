@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.changelog import Release, read_releases
 from tests.conftest import REPO
 from tests.unit.test_team_folders import PLATFORM, TEAM
 
@@ -123,3 +125,36 @@ def test_the_migration_narrows_only_team_updates_under_defaults(tmp_path: Path, 
     subprocess.run([sys.executable, str(NARROWING), "restore"], cwd=tmp_path, check=True)
     assert git(tmp_path, "status", "--porcelain") == ""
     assert subprocess.run([sys.executable, str(NARROWING), "narrow"], cwd=tmp_path).returncode == 2
+
+
+RELEASE_TEAM_PATHS = """
+import json, sys
+sys.path[:0] = [sys.argv[1] + "/hooks", sys.argv[1] + "/extensions"]
+import team_folders
+platform, team = json.loads(sys.argv[2])
+print(json.dumps(sorted(team_folders.team_files(platform, team))))
+"""
+
+
+@pytest.mark.parametrize("release", [r for r in read_releases() if r.commit], ids=lambda r: str(r.version))
+def test_pathspecs_cover_what_every_release_wrote_for_a_team(tmp_path: Path, release: Release) -> None:
+    """An update's old render comes from the release the team was onboarded at: its paths must be the team's too."""
+    archive = subprocess.run(["git", "archive", release.commit, "--", "hooks", "extensions"], cwd=REPO, capture_output=True)
+    if archive.returncode != 0 or not archive.stdout:
+        pytest.fail(f"cannot read {release.version} ({release.commit}): the suite needs the template's history")
+    source = tmp_path / "release"
+    source.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    if not (source / "hooks" / "team_folders.py").exists():
+        pytest.skip(f"{release.version} has no team scope")
+    for engine in ("argocd", "flux"):
+        repo = tmp_path / engine
+        done = subprocess.run([sys.executable, "-c", RELEASE_TEAM_PATHS, str(source),
+                               json.dumps([{**PLATFORM, "gitops_engine": engine}, TEAM])],
+                              capture_output=True, text=True, check=True)
+        written = [*json.loads(done.stdout), ".copier/team-payments.yml"]
+        write_files(repo, {path: "x\n" for path in written} | {f"teams/other/{engine}.yaml": "x\n"})
+        git(repo, "init", "-q")
+        git(repo, "add", "-A")
+        listed = git(repo, "ls-files", "--", *team_update_index.team_pathspecs("payments")).split()
+        assert sorted(listed) == sorted(set(written)), (release.version, engine)
