@@ -38,10 +38,17 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _represent_str)
 
 
+# {repr of documents: the file}: a team on 20 clusters writes the same overlay kustomization 40 times, and the
+# pure-Python emitter costs ~0.5 ms a file. repr tells apart every value YAML would write differently.
+_WRITTEN: dict[str, str] = {}
+
+
 def manifest(*documents: dict) -> str:
     """Documents as one YAML file with the template header."""
-    body = "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in documents)
-    return HEADER + body
+    key = repr(documents)
+    if key not in _WRITTEN:
+        _WRITTEN[key] = HEADER + "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in documents)
+    return _WRITTEN[key]
 
 
 def kustomization(resources: list[str], **extra: Any) -> str:
