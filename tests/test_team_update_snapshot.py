@@ -179,3 +179,31 @@ def test_a_team_update_without_tasks_leaves_the_index_whole(teams_repo: Path, tm
                        "-a", ".copier/team-beta.yml")
     assert done.returncode == 0, done.stderr
     assert_whole(project)
+
+
+def test_a_platform_repo_inside_a_larger_git_repo(versions: dict[bool, Path], tmp_path: Path) -> None:
+    """The platform repo may be a folder of a monorepo: the narrowing keeps the team's paths under that folder and
+    every file outside it, and copier still merges the team's edit."""
+    monorepo = tmp_path / "monorepo"
+    (monorepo / "services").mkdir(parents=True)
+    (monorepo / "services" / "README.md").write_text("not the platform\n")
+    project = monorepo / "platform"
+    copy_platform(versions[True], project, {}, vcs_ref="0.1.0")
+    git(monorepo, "init", "-q", "-b", "main")
+    git(monorepo, "add", "-A")
+    git(monorepo, "commit", "-qm", "monorepo")
+    onboard(versions[True], project, "beta", "0.1.0")
+    kustomization = project / "teams/beta/base/beta/workloads/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "# ours\n")
+    git(monorepo, "commit", "-qam", "beta's edit")
+    done, commands = trace_of(project, "update", "--trust", "--defaults", "--quiet", "--vcs-ref", "0.2.0",
+                              "-a", ".copier/team-beta.yml")
+    assert done.returncode == 0, done.stderr
+    snapshot = next(argv[-1] for argv in commands if argv[1:3] == ["diff-tree", "-r"] and "--diff-filter=D" in argv)
+    paths = git(monorepo, "ls-tree", "-r", "--name-only", snapshot).split()
+    assert paths and all(p.startswith("platform/") and in_team_scope(p.removeprefix("platform/"), "beta") for p in paths)
+    assert "# ours" in kustomization.read_text()
+    assert "app.kubernetes.io/part-of" in (project / "teams/beta/base/beta/namespace/namespace.yaml").read_text()
+    changed = [line[3:] for line in git(monorepo, "status", "--porcelain").splitlines()]
+    assert changed and all(p.startswith("platform/") and in_team_scope(p.removeprefix("platform/"), "beta") for p in changed), changed
+    assert not list((monorepo / ".git").glob("istio-gitops-template-*"))
