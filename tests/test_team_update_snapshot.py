@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -95,11 +96,11 @@ def in_team_scope(path: str, team: str) -> bool:
 
 def trace_of(project: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
     """Run the copier CLI in `project` with git's trace on; its result and the argv of every git command."""
-    trace = project.parent / f"{project.name}.trace.json"
-    trace.unlink(missing_ok=True)
-    done = subprocess.run([COPIER, *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "GIT_TRACE2_EVENT": str(trace)})
-    events = [json.loads(line) for line in trace.read_text().splitlines()] if trace.exists() else []
+    with tempfile.TemporaryDirectory() as scratch:  # outside the repo: the trace is no file of the user's
+        trace = Path(scratch) / "trace.json"
+        done = subprocess.run([COPIER, *args], cwd=project, capture_output=True, text=True,
+                              env={**os.environ, "GIT_TRACE2_EVENT": str(trace)})
+        events = [json.loads(line) for line in trace.read_text().splitlines()] if trace.exists() else []
     return done, [event["argv"] for event in events if event.get("event") == "start"]
 
 
