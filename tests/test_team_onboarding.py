@@ -54,9 +54,14 @@ def team_paths(project: Path) -> tuple[str, ...]:
 
 @pytest.fixture(scope="module")
 def two_versions(template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Template 0.1.0: team namespaces without the part-of label, an older platform default; 0.2.0: the working tree."""
     repo = tmp_path_factory.mktemp("team-versions") / "template"
     shutil.copytree(template_snapshot, repo)
+    return tag_two_team_versions(repo)
+
+
+def tag_two_team_versions(repo: Path) -> Path:
+    """Commit and tag a template copy (with its uncommitted changes) as 0.1.0: team namespaces without the part-of
+    label, an older platform default; then as 0.2.0: the working tree."""
     hook = repo / HOOK
     current = hook.read_text()
     assert OLD_LABELS in current

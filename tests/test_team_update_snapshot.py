@@ -15,7 +15,7 @@ import pytest
 from copier import run_update
 
 from tests.conftest import REPO, copy_platform, git, init_repo
-from tests.test_team_onboarding import HOOK, OLD_LABELS, onboard
+from tests.test_team_onboarding import onboard, tag_two_team_versions
 
 NARROWING_STEP = "hooks/team_update_narrowing.py"
 COPIER = str(Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "copier")
@@ -33,15 +33,7 @@ def template_versions(snapshot: Path, destination: Path, narrowing: bool) -> Pat
         end = text.index("  # Last, and without a version")
         assert NARROWING_STEP in text[start:end]
         config.write_text(text[:start] + text[end:])
-    hook = destination / HOOK
-    current = hook.read_text()
-    hook.write_text(current.replace(OLD_LABELS, '    labels = {"istio-gitops-template/team": team["name"]}\n'))
-    git(destination, "commit", "-qam", "0.1.0")
-    git(destination, "tag", "0.1.0")
-    hook.write_text(current)
-    git(destination, "commit", "-qam", "0.2.0")
-    git(destination, "tag", "0.2.0")
-    return destination
+    return tag_two_team_versions(destination)
 
 
 @pytest.fixture(scope="module")
