@@ -130,7 +130,8 @@ TEAM_OPERATIONS = (
 def team_operation_times(template: Path, workdir: Path, shapes: list[str], repeat: int) -> dict[str, list[float]]:
     """Onboarding and a team update (`copier update -a .copier/team-<name>.yml --defaults`, as the bots run it) in a
     repo of each shape (clusters x teams), each from the same committed state of a fresh copy. The shapes take turns
-    within each run, so a slower or faster spell of the machine falls on all of them alike."""
+    within each run, so a slower or faster spell of the machine falls on all of them alike; copies are kept until the
+    end, since deleting thousands of files slows the file system for whatever runs next."""
     from copier import run_copy
 
     sources = {}
@@ -147,6 +148,7 @@ def team_operation_times(template: Path, workdir: Path, shapes: list[str], repea
             # first `git status` would re-read and hash the whole repo (~0.1 s at 20x50); a user's clone has a fresh
             # index.
             git(project, "update-index", "-q", "--refresh")
+            os.sync()  # the copy's writeback must not land inside the timed operations
             for name, operation, data in TEAM_OPERATIONS:
                 if operation == "onboard":
                     seconds = timed(lambda: run_copy(str(template), project, data={"scope": "team", **data},
@@ -158,7 +160,6 @@ def team_operation_times(template: Path, workdir: Path, shapes: list[str], repea
                 git(project, "add", "-A")  # the next operation wants a clean working tree
                 git(project, "commit", "-q", "--allow-empty", "-m", name)
                 times.setdefault(f"{name}, {label}", []).append(seconds)
-            shutil.rmtree(project)
     return times
 
 
