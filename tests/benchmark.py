@@ -127,6 +127,17 @@ TEAM_OPERATIONS = (
 )
 
 
+def shape_size(shape: str) -> tuple[int, int]:
+    """`20x50` -> (20 clusters, 50 teams)."""
+    clusters, teams = (int(n) for n in shape.lower().split("x"))
+    return clusters, teams
+
+
+def shape_label(shape: str) -> str:
+    clusters, teams = shape_size(shape)
+    return f"{clusters} cluster(s) x {teams} teams"
+
+
 def team_operation_times(template: Path, workdir: Path, shapes: list[str], repeat: int) -> dict[str, list[float]]:
     """Onboarding and a team update (`copier update -a .copier/team-<name>.yml --defaults`, as the bots run it) in a
     repo of each shape (clusters x teams), each from the same committed state of a fresh copy. The shapes take turns
@@ -134,11 +145,8 @@ def team_operation_times(template: Path, workdir: Path, shapes: list[str], repea
     end, since deleting thousands of files slows the file system for whatever runs next."""
     from copier import run_copy
 
-    sources = {}
-    for shape in shapes:
-        clusters, teams = (int(n) for n in shape.lower().split("x"))
-        sources[shape] = (large_repo(template, workdir / f"teams-{shape}", clusters, teams),
-                          f"{clusters} cluster(s) x {teams} teams")
+    sources = {shape: (large_repo(template, workdir / f"teams-{shape}", *shape_size(shape)), shape_label(shape))
+               for shape in shapes}
     times: dict[str, list[float]] = {}
     for run in range(repeat):
         for shape, (source, label) in sources.items():
@@ -164,19 +172,18 @@ def team_operation_times(template: Path, workdir: Path, shapes: list[str], repea
 
 
 def team_operation_ratios(results: dict[str, list[float]], shapes: list[str]) -> list[str]:
-    """Per team operation, its median in the largest shape over its median in the smallest (target <= 1.2)."""
+    """Per team operation, its median in the last shape given over its median in the first (target <= 1.2)."""
     if len(shapes) < 2:
         return []
-    labels = [f"{c} cluster(s) x {t} teams" for c, t in ((int(n) for n in s.lower().split("x")) for s in shapes)]
     lines = []
     for name, _, _ in TEAM_OPERATIONS:
-        small, large = (statistics.median(results[f"{name}, {label}"]) for label in (labels[0], labels[-1]))
+        small, large = (statistics.median(results[f"{name}, {shape_label(shape)}"]) for shape in (shapes[0], shapes[-1]))
         lines.append(f"{name}: {large:.2f} s / {small:.2f} s = {large / small:.2f}x ({shapes[-1]} over {shapes[0]})")
     return lines
 
 
 def large_repo_times(template: Path, workdir: Path, shape: str) -> dict[str, float]:
-    clusters, teams = (int(n) for n in shape.lower().split("x"))
+    clusters, teams = shape_size(shape)
     project = large_repo(template, workdir / f"large-{shape}", clusters, teams)
     count = len(kustomize_render.find_kustomizations(project))
     cache = workdir / f"cache-{shape}"

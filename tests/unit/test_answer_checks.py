@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,8 @@ import naming_rules
 import team_checks
 from shell_quoting import shell_quote
 from yaml_quoting import yaml_string
+
+from tests.conftest import git
 
 GOOD_CLUSTER = {"name": "prod-eu-1", "network": "net-eu", "labels": {"region": "eu-west-1"}}
 
@@ -420,11 +421,6 @@ def test_team_egress_hosts_outside_the_cluster_even_if_allow_listed() -> None:
     assert team_checks.team_egress_problem(["api.github.com"], SNAPSHOT) == ""
     assert "IP addresses" in team_checks.team_egress_problem(["10.0.0.1"], SNAPSHOT)
     assert "not on the platform's egress allow-list" in team_checks.team_egress_problem(["pypi.org"], SNAPSHOT)
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=cwd, check=True,
-                   capture_output=True)
 
 
 def test_onboarding_needs_a_clean_checkout(tmp_path: Path) -> None:

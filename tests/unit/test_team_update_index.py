@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.changelog import Release, read_releases
-from tests.conftest import REPO
+from tests.conftest import REPO, git
 from tests.unit.test_team_folders import PLATFORM, TEAM
 
 sys.path.insert(0, str(REPO / "extensions"))
@@ -20,11 +20,6 @@ import team_update_index  # noqa: E402
 from manifest_files import write_files  # noqa: E402
 
 NARROWING = REPO / "hooks" / "team_update_narrowing.py"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout
 
 
 @pytest.mark.parametrize(("answers_file", "team"), [
